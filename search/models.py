@@ -1,0 +1,220 @@
+"""Plain data returned by the public API: frozen dataclasses, standard library only.
+
+Nothing here holds an engine object, so every value stays valid after the index that
+produced it is closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Article", "Hit", "IndexStats", "Results", "Skipped", "SyncReport"]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, as read from a file or given by a caller.
+
+    ``id`` is stable across runs: the article's url when it has one, otherwise the path of
+    its file (plus ``#N`` for the N-th record of a JSON array or JSON Lines file).
+    ``date`` is naive and in UTC. ``content_hash`` is filled from the text when left empty.
+    """
+
+    id: str
+    title: str = ""
+    body: str = ""
+    authors: tuple[str, ...] = ()
+    source: str = ""
+    date: dt.datetime | None = None
+    url: str = ""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    language: str = ""
+    path: str = ""
+    content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        # Callers may pass lists; a frozen article keeps tuples so it stays hashable.
+        object.__setattr__(self, "authors", tuple(self.authors))
+        object.__setattr__(self, "tags", tuple(self.tags))
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", hash_text(self.title, self.body))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the article as JSON-ready values (ISO date, lists for sequences)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "authors": list(self.authors),
+            "date": _iso(self.date),
+            "summary": self.summary,
+            "tags": list(self.tags),
+            "language": self.language,
+            "path": self.path,
+            "content_hash": self.content_hash,
+            "body": self.body,
+        }
+
+
+def hash_text(title: str, body: str) -> str:
+    """Return a short hex digest of an article's title and body, blind to white space."""
+    text = " ".join(title.split()) + "\n" + " ".join(body.split())
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result.
+
+    ``snippet`` is plain text from the body (or summary); ``highlights`` are the
+    ``(start, end)`` character spans of the matched words inside it.
+    """
+
+    rank: int
+    score: float
+    id: str
+    title: str
+    url: str
+    source: str
+    authors: tuple[str, ...]
+    date: dt.datetime | None
+    summary: str
+    path: str
+    snippet: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def snippet_html(self) -> str:
+        """The snippet as HTML, matched words wrapped in ``<mark>``."""
+        from html import escape
+
+        parts, last = [], 0
+        for start, end in self.highlights:
+            parts.append(escape(self.snippet[last:start]))
+            parts.append(f"<mark>{escape(self.snippet[start:end])}</mark>")
+            last = end
+        parts.append(escape(self.snippet[last:]))
+        return "".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the hit as JSON-ready values."""
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "authors": list(self.authors),
+            "date": _iso(self.date),
+            "summary": self.summary,
+            "snippet": self.snippet,
+            "snippet_html": self.snippet_html,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of search results.
+
+    ``total`` counts every match, not just this page. ``warnings`` says what a lenient
+    parse changed in the query text; ``elapsed`` is the search time in seconds.
+    """
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...]
+    page: int = 1
+    limit: int = 10
+    elapsed: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def pages(self) -> int:
+        """How many pages of ``limit`` hits the matches fill."""
+        return -(-self.total // self.limit) if self.limit else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results as JSON-ready values."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "limit": self.limit,
+            "elapsed": round(self.elapsed, 4),
+            "warnings": list(self.warnings),
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that gave no article, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one indexing run did. ``skipped`` lists files that gave no article."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when the run changed the index."""
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as JSON-ready values."""
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """A summary of an index: counts, date span, size and last change."""
+
+    path: str
+    articles: int
+    files: int
+    sources: tuple[tuple[str, int], ...] = field(default=())
+    first_date: dt.datetime | None = None
+    last_date: dt.datetime | None = None
+    size_bytes: int = 0
+    last_update: dt.datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the statistics as JSON-ready values."""
+        return {
+            "path": self.path,
+            "articles": self.articles,
+            "files": self.files,
+            "sources": dict(self.sources),
+            "first_date": _iso(self.first_date),
+            "last_date": _iso(self.last_date),
+            "size_bytes": self.size_bytes,
+            "last_update": _iso(self.last_update),
+        }
