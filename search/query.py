@@ -1,0 +1,880 @@
+"""Query text -> Whoosh query: words, operators, fields, phrases, wildcards and dates.
+
+:func:`parse_query` reads the text with our own tokenizer and recursive-descent parser
+(Whoosh's ``qparser`` never raises: it turns an unknown ``field:`` into words and mends an
+open quote silently). In strict mode a malformed text raises :class:`QuerySyntaxError`
+(or :class:`UnknownFieldError`) with the 0-based position of the problem; in lenient mode
+the text is repaired, never raises, and each repair is reported as a warning.
+
+The syntax, from the loosest binding to the tightest::
+
+    taliban kabul         implicit joining: AND or OR depending on ``mode``
+    a AND b, a && b       explicit AND (always wins over ``mode``)
+    a OR b, a || b        explicit OR; binds tighter than AND: ``a OR b c`` = (a OR b) AND c
+    NOT a, -a, +a         exclude / require (NOT, AND, OR are operators only in upper case)
+    (a b)                 grouping, at most MAX_DEPTH levels
+    "a b", "a b"~N        phrase; ~N lets up to N other words stand between neighbours
+    field:x field:"a b"   field scope, also ``field:(a OR b)``; names via resolve_field
+    word* word~ word~2    prefix (at least 2 letters), fuzzy (edit distance 1 or 2)
+    date:2021-08 date:[2021-08-01 TO 2021-08-31] date:>=2021-08-01 date:<2021-09
+
+Dates are spans ``[start, end)``. A date clause that restricts the whole query (joined by
+AND at the top level) is moved out of the query into :attr:`ParsedQuery.date_filter`,
+which the searcher passes to Whoosh as ``filter=``: Whoosh 2.7.4 gave wrong totals for
+``term AND date:[a TO b]`` with a limit, while the same range as a filter was exact
+(``test_filter_gives_exact_totals`` pins it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from whoosh import matching
+from whoosh import query as wq
+from whoosh.support.charset import accent_map
+from whoosh.util import make_binary_tree
+
+from search.errors import QuerySyntaxError, UnknownFieldError
+from search.schema import (
+    DEFAULT_FIELD_BOOSTS,
+    FIELD_ALIASES,
+    build_schema,
+    resolve_field,
+)
+
+__all__ = [
+    "AUTO_AND_MAX_CLAUSES",
+    "MAX_DEPTH",
+    "MAX_EXPANSIONS",
+    "ParsedQuery",
+    "date_filter_query",
+    "parse_date_span",
+    "parse_query",
+]
+
+# In "auto" mode up to this many implicitly joined clauses must all match; a longer text
+# (a question, a pasted sentence) is joined by OR, ranked by how many clauses a document has.
+AUTO_AND_MAX_CLAUSES = 4
+# Deepest nesting of parentheses accepted; deeper ones are an error (strict) or dropped.
+MAX_DEPTH = 50
+# At most this many index terms per prefix, wildcard or fuzzy word (the first in term order).
+MAX_EXPANSIONS = 256
+
+MODES = ("all", "any", "auto")
+DATE_FIELD = "date"
+_SCHEMA = build_schema()
+_KNOWN_FIELDS = tuple(sorted(set(FIELD_ALIASES.values())))
+# Words that are stop words for article text are dropped everywhere, even in fields whose
+# analyzer keeps them: otherwise "the" would still match every source named "The ...".
+_STOP_REFERENCE_FIELD = max(DEFAULT_FIELD_BOOSTS, key=DEFAULT_FIELD_BOOSTS.__getitem__)
+_OPERATORS = {"AND": "AND", "&&": "AND", "OR": "OR", "||": "OR", "NOT": "NOT"}
+_FIELD_PREFIX = re.compile(r"([A-Za-z]+):")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}))?)?)?")
+_DATE_RANGE = re.compile(r"([\[{])\s*(\S+)\s+(?:TO|to)\s+(\S+)\s*([\]}])")
+_DATE_FORMS = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """How a query text was understood.
+
+    ``explanation`` is a readable rendering, e.g. ``ALL(taliban, title:kabul) ; date in
+    [2021-08-01, 2021-09-01)``. ``warnings`` lists what lenient parsing repaired (always
+    empty in strict mode). ``date_filter`` is the top-level date restriction ``(start,
+    end)``, end exclusive, either end possibly None; None when the text has none.
+    ``query`` is the Whoosh query the searcher runs: an engine object, for internal use.
+    """
+
+    text: str
+    explanation: str
+    warnings: tuple[str, ...]
+    date_filter: tuple[dt.datetime | None, dt.datetime | None] | None
+    query: wq.Query = field(repr=False, compare=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Dates
+
+
+def parse_date_span(text: str) -> tuple[dt.datetime, dt.datetime]:
+    """Return the span ``[start, end)`` that a date text covers.
+
+    ``"2021"`` is the whole year, ``"2021-08"`` the month, ``"2021-08-10"`` the day and
+    ``"2021-08-10T12:30"`` the minute. Raises ValueError, with a message saying the
+    accepted forms, for anything else (including impossible dates like ``2021-13``).
+    """
+    match = _DATE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"bad date {text!r}: expected {_DATE_FORMS}")
+    year, month, day, hour, minute = (int(g) if g else None for g in match.groups())
+    try:
+        if month is None:
+            return dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+        if day is None:
+            start = dt.datetime(year, month, 1)
+            return start, (start + dt.timedelta(days=32)).replace(day=1)
+        if hour is None:
+            start = dt.datetime(year, month, day)
+            return start, start + dt.timedelta(days=1)
+        start = dt.datetime(year, month, day, hour, minute)
+        return start, start + dt.timedelta(minutes=1)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"bad date {text!r}: {exc}") from None
+
+
+def date_filter_query(start: dt.datetime | None, end: dt.datetime | None) -> wq.Query:
+    """Return a Whoosh query matching dates in ``[start, end)``; None leaves that end open.
+
+    Built in code as a :class:`whoosh.query.DateRange` on the ``date`` field, because
+    Whoosh's own date parser widened a range to whole years. With both ends None, returns
+    ``Every()``.
+    """
+    if start is None and end is None:
+        return wq.Every()
+    return wq.DateRange(
+        DATE_FIELD, start, end, startexcl=False, endexcl=end is not None
+    )
+
+
+def _format_date(value: dt.datetime | None) -> str:
+    if value is None:
+        return "*"
+    if value.time() == dt.time():
+        return value.date().isoformat()
+    return value.isoformat(timespec="minutes")
+
+
+def _format_span(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    return f"date in [{_format_date(start)}, {_format_date(end)})"
+
+
+# ---------------------------------------------------------------------------------------
+# Bounded expansion and coordination: Whoosh classes adapted to what we need
+
+
+class _CappedPrefix(wq.Prefix):
+    """A Prefix that expands to at most MAX_EXPANSIONS index terms."""
+
+    def _btexts(self, ixreader):
+        return itertools.islice(super()._btexts(ixreader), MAX_EXPANSIONS)
+
+
+class _CappedWildcard(wq.Wildcard):
+    """A Wildcard that expands to at most MAX_EXPANSIONS index terms."""
+
+    def _btexts(self, ixreader):
+        return itertools.islice(super()._btexts(ixreader), MAX_EXPANSIONS)
+
+
+class _CappedFuzzy(wq.FuzzyTerm):
+    """A FuzzyTerm that expands to at most MAX_EXPANSIONS index terms."""
+
+    def _btexts(self, ixreader):
+        return itertools.islice(super()._btexts(ixreader), MAX_EXPANSIONS)
+
+
+class _ClauseMatcher(matching.WrappingMatcher):
+    """Marks the root of one clause's matcher, so _CoordMatcher can count clauses."""
+
+
+class _CoordMatcher(matching.WrappingMatcher):
+    """Scales a union's score by the fraction of its clauses the document matches."""
+
+    def __init__(self, child: matching.Matcher, clauses: int) -> None:
+        super().__init__(child)
+        self.clauses = clauses
+
+    def copy(self) -> _CoordMatcher:
+        return _CoordMatcher(self.child.copy(), self.clauses)
+
+    def _replacement(self, newchild: matching.Matcher) -> _CoordMatcher:
+        return _CoordMatcher(newchild, self.clauses)
+
+    def score(self) -> float:
+        # The factor is at most 1, so the child's quality bounds stay valid upper bounds.
+        matched = _count_clauses(self.child, self.child.id())
+        return self.child.score() * matched / self.clauses
+
+
+def _count_clauses(matcher: matching.Matcher, docnum: int) -> int:
+    if isinstance(matcher, _ClauseMatcher):
+        return int(matcher.is_active() and matcher.id() == docnum)
+    return sum(_count_clauses(child, docnum) for child in matcher.children())
+
+
+class _CoordOr(wq.Or):
+    """An Or that ranks documents matching more of its clauses first (Lucene's ``coord``).
+
+    Whoosh's ``Or(scale=...)`` only adds ``(matched - 1) / (terms - scale) ** 2`` to the
+    score: with a word searched in six fields that bonus is a few thousandths, and a
+    document with one rare word still outranks one with three common ones
+    (``test_coordination_ranks_more_clauses_first`` pins this). Here the score is
+    multiplied by matched clauses / all clauses.
+    """
+
+    def _matcher(self, subs, searcher, context):
+        # A tree of UnionMatchers (never Whoosh's preloaded array) keeps each clause visible.
+        subms = [_ClauseMatcher(q.matcher(searcher, context)) for q in subs]
+        subms = [m for m in subms if m.is_active()]
+        if not subms:
+            return matching.NullMatcher()
+        union = (
+            subms[0]
+            if len(subms) == 1
+            else make_binary_tree(matching.UnionMatcher, subms)
+        )
+        return _CoordMatcher(union, len(subs))
+
+
+# ---------------------------------------------------------------------------------------
+# Tokens
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "(", ")", AND, OR, NOT, -, +, FIELD, WORD, PHRASE, RANGE, EOF
+    text: str
+    pos: int
+    slop: int | None = None  # PHRASE: the ~N after it
+
+
+class _Reporter:
+    """Raises a problem (strict) or records it with its repair as a warning (lenient)."""
+
+    def __init__(self, text: str, strict: bool) -> None:
+        self.text = text
+        self.strict = strict
+        self.warnings: list[str] = []
+
+    def problem(self, pos: int, problem: str, repair: str) -> None:
+        if self.strict:
+            raise QuerySyntaxError(self.text, pos, problem)
+        self.warnings.append(f"{problem} at position {pos + 1} - {repair}")
+
+
+class _Tokenizer:
+    """Splits query text into tokens in one pass (no backtracking, so linear time)."""
+
+    def __init__(self, reporter: _Reporter) -> None:
+        self.report = reporter
+        self.text = reporter.text
+        self.tokens: list[_Token] = []
+
+    def run(self) -> list[_Token]:
+        i, text = 0, self.text
+        while i < len(text):
+            char = text[i]
+            if char.isspace():
+                i += 1
+            elif char in "()":
+                self.tokens.append(_Token(char, char, i))
+                i += 1
+            elif char == '"':
+                i = self._phrase(i)
+            elif char in "-+" and self._is_prefix_operator(i):
+                self.tokens.append(_Token(char, char, i))
+                i += 1
+            else:
+                i = self._word(i)
+        self.tokens = _balance_parentheses(self.tokens, self.report)
+        self.tokens.append(_Token("EOF", "", len(text)))
+        return self.tokens
+
+    def _is_prefix_operator(self, i: int) -> bool:
+        # "-word" excludes, but "a - b" and "well-known" are words.
+        text = self.text
+        after = text[i + 1] if i + 1 < len(text) else " "
+        before_ok = i == 0 or text[i - 1].isspace() or text[i - 1] == "("
+        return before_ok and not after.isspace() and after not in "-+)"
+
+    def _phrase(self, start: int) -> int:
+        end = self.text.find('"', start + 1)
+        if end < 0:
+            self.report.problem(start, "unclosed quote", "closed it at the end")
+            end = len(self.text)
+        slop, after = self._slop(end + 1)
+        self.tokens.append(_Token("PHRASE", self.text[start + 1 : end], start, slop))
+        return after
+
+    def _slop(self, i: int) -> tuple[int | None, int]:
+        if not self.text.startswith("~", i):
+            return None, i
+        match = re.compile(r"~(\S*)").match(self.text, i)
+        digits = match.group(1)
+        if digits.isdigit() and len(digits) <= 4 and digits.isascii():
+            return int(digits), match.end()
+        self.report.problem(
+            i,
+            f"bad proximity '~{digits}' (expected ~N, N a whole number)",
+            "ignored it",
+        )
+        return None, match.end()
+
+    def _word(self, start: int) -> int:
+        text, end = self.text, start
+        while end < len(text) and not text[end].isspace() and text[end] not in '()"':
+            end += 1
+        word = text[start:end]
+        if word in _OPERATORS:
+            self.tokens.append(_Token(_OPERATORS[word], word, start))
+            return end
+        prefix = _FIELD_PREFIX.match(word)
+        # "10:30" and "https://x" are words, not fields.
+        if prefix is None or word[prefix.end() :].startswith(("/", ":")):
+            self.tokens.append(_Token("WORD", word, start))
+            return end
+        return self._field(start, end, prefix.group(1))
+
+    def _field(self, start: int, end: int, name: str) -> int:
+        value_at = start + len(name) + 1
+        resolved = resolve_field(name)
+        if resolved is None:
+            if self.report.strict:
+                raise UnknownFieldError(self.text, start, name, _KNOWN_FIELDS)
+            self.report.warnings.append(
+                f"unknown field {name!r} at position {start + 1} - searched as words; "
+                f"known fields: {', '.join(_KNOWN_FIELDS)}"
+            )
+            self.tokens.append(_Token("WORD", name, start))
+            return value_at
+        if value_at == end and (end == len(self.text) or self.text[end] not in '("'):
+            self.report.problem(start, f"empty value after '{name}:'", "ignored it")
+            return end
+        self.tokens.append(_Token("FIELD", resolved, start))
+        if self.text.startswith(("[", "{"), value_at):
+            return self._range(value_at)
+        if value_at < end:
+            self.tokens.append(_Token("WORD", self.text[value_at:end], value_at))
+        return end
+
+    def _range(self, start: int) -> int:
+        close = re.compile(r"[\]}]").search(self.text, start)
+        if close is None:
+            self.report.problem(start, "unclosed range", "closed it at the end")
+            end = len(self.text)
+        else:
+            end = close.end()
+        self.tokens.append(_Token("RANGE", self.text[start:end], start))
+        return end
+
+
+def _balance_parentheses(tokens: list[_Token], report: _Reporter) -> list[_Token]:
+    """Return the tokens with every parenthesis matched and nesting at most MAX_DEPTH.
+
+    Doing this before parsing lets the parser trust its parentheses, and keeps a lenient
+    parse of ``((((...`` from recursing without bound.
+    """
+    dropped: set[int] = set()
+    stack: list[int] = []  # indexes of open "(" tokens; -1 marks one too deep, dropped
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.kind == "(":
+            too_deep = depth >= MAX_DEPTH
+            if too_deep:
+                report.problem(
+                    token.pos, f"more than {MAX_DEPTH} nested parentheses", "ignored it"
+                )
+                dropped.add(index)
+            stack.append(-1 if too_deep else index)
+            depth += not too_deep
+        elif token.kind == ")":
+            if not stack:
+                report.problem(token.pos, "unmatched closing parenthesis", "ignored it")
+                dropped.add(index)
+            elif stack.pop() < 0:
+                dropped.add(index)
+            else:
+                depth -= 1
+    kept = [token for index, token in enumerate(tokens) if index not in dropped]
+    for index in [i for i in stack if i >= 0]:
+        report.problem(
+            tokens[index].pos, "unclosed parenthesis", "closed it at the end"
+        )
+        kept.append(_Token(")", ")", len(report.text)))
+    return kept
+
+
+# ---------------------------------------------------------------------------------------
+# The tree the parser builds, before it becomes a Whoosh query
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    query: wq.Query
+    text: str  # how it reads in the explanation
+
+
+@dataclass(frozen=True)
+class _Date:
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _Not:
+    child: _Node
+
+
+@dataclass(frozen=True)
+class _Any:
+    children: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Bool:
+    """Clauses that must match, that only raise the score, and that must not match.
+
+    A _Bool with no ``required`` clauses matches documents with any ``optional`` one.
+    """
+
+    required: tuple[_Node, ...] = ()
+    optional: tuple[_Node, ...] = ()
+    excluded: tuple[_Node, ...] = ()
+
+
+_Node = _Leaf | _Date | _Not | _Any | _Bool
+_Item = tuple[str, _Node | None]  # ("-", "+" or "", node); None = nothing left
+_ATOM_STARTS = frozenset({"(", "FIELD", "WORD", "PHRASE"})
+_UNARY_STARTS = _ATOM_STARTS | {"NOT", "-", "+"}
+
+
+def _combine(items: list[_Item], mode: str) -> _Node | None:
+    """Join clauses: "-" ones are excluded, "+" and date ones required, the rest by mode.
+
+    A date clause restricts even in "any" mode: ``kabul date:2021`` means articles of 2021.
+    """
+    required: list[_Node] = []
+    optional: list[_Node] = []
+    excluded: list[_Node] = []
+    for prefix, node in items:
+        if node is None:
+            continue
+        if prefix == "-":
+            excluded.append(node)
+        elif prefix == "+" or isinstance(node, _Date):
+            required.append(node)
+        else:
+            optional.append(node)
+    if mode == "all" or (mode == "auto" and len(optional) <= AUTO_AND_MAX_CLAUSES):
+        required, optional = required + optional, []
+    return _simplify(_Bool(tuple(required), tuple(optional), tuple(excluded)))
+
+
+def _simplify(node: _Bool) -> _Node | None:
+    positive = node.required + node.optional
+    if node.excluded:
+        return node
+    return positive[0] if len(positive) == 1 else (node if positive else None)
+
+
+def _any(items: list[_Item]) -> _Node | None:
+    children = [_Not(node) if prefix == "-" else node for prefix, node in items if node]
+    if len(children) < 2:
+        return children[0] if children else None
+    return _Any(tuple(children))
+
+
+def _take_dates(node: _Node | None) -> tuple[_Node | None, list[_Date]]:
+    """Remove the date clauses that every match must satisfy; return the rest and them."""
+    if isinstance(node, _Date):
+        return None, [node]
+    if not isinstance(node, _Bool):
+        return node, []
+    kept: list[_Node] = []
+    dates: list[_Date] = []
+    for child in node.required:
+        rest, found = _take_dates(child)
+        dates += found
+        if rest is not None:
+            kept.append(rest)
+    return _simplify(replace(node, required=tuple(kept))), dates
+
+
+def _intersect(
+    dates: list[_Date],
+) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+    if not dates:
+        return None
+    starts = [d.start for d in dates if d.start is not None]
+    ends = [d.end for d in dates if d.end is not None]
+    return (max(starts) if starts else None, min(ends) if ends else None)
+
+
+# ---------------------------------------------------------------------------------------
+# Leaves: words, phrases, wildcards and dates, analyzed like the index
+
+
+@functools.lru_cache(maxsize=8192)
+def _analyze(
+    fieldname: str, text: str, *, morph: bool = True, stops: bool = True
+) -> tuple[str, ...]:
+    """Return the index terms ``text`` gives in a field, with the field's own analyzer."""
+    analyzer = _SCHEMA[fieldname].analyzer
+    tokens = analyzer(text, mode="query", no_morph=not morph, removestops=stops)
+    return tuple(token.text for token in tokens)
+
+
+# Builds the query for one (field, boost), or None when the text gives no term there.
+_MakeQuery = Callable[[str, float], "wq.Query | None"]
+
+
+def _targets(fieldname: str | None) -> list[tuple[str, float]]:
+    return [(fieldname, 1.0)] if fieldname else list(DEFAULT_FIELD_BOOSTS.items())
+
+
+def _terms_query(
+    fieldname: str, tokens: tuple[str, ...], boost: float, slop: int = 1
+) -> wq.Query | None:
+    """One term, or a phrase of several ("U.S.-Pakistan"), or all of them if no positions."""
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return wq.Term(fieldname, tokens[0], boost=boost)
+    if _SCHEMA[fieldname].format.supports("positions"):
+        return wq.Phrase(fieldname, list(tokens), slop=slop, boost=boost)
+    return wq.And([wq.Term(fieldname, token) for token in tokens], boost=boost)
+
+
+def _over_fields(
+    fieldname: str | None, text: str, shown: str, make: _MakeQuery
+) -> _Node | None:
+    """Return a leaf ORing ``make(field, boost)`` over the target fields.
+
+    Without a field, a word that is a stop word for article text is dropped.
+    """
+    if fieldname is None and not _analyze(_STOP_REFERENCE_FIELD, text, morph=False):
+        return None
+    queries = [
+        q for f, boost in _targets(fieldname) if (q := make(f, boost)) is not None
+    ]
+    if not queries:
+        return None
+    query = queries[0] if len(queries) == 1 else wq.Or(queries)
+    return _Leaf(query, f"{fieldname}:{shown}" if fieldname else shown)
+
+
+def _word_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node | None:
+    word = token.text
+    if fieldname == DATE_FIELD:
+        return _date_node(word, token.pos, report)
+    fuzzy = re.fullmatch(r"([^~]+)~(\d*)", word)
+    if fuzzy is not None:
+        return _fuzzy_node(token, fieldname, fuzzy.group(1), fuzzy.group(2), report)
+    # Only "*" is a wildcard: "?" ends too many typed questions to mean "any letter".
+    if "*" in word:
+        return _wildcard_node(token, fieldname, report)
+    return _over_fields(
+        fieldname, word, word, lambda f, b: _terms_query(f, _analyze(f, word), b)
+    )
+
+
+def _phrase_node(
+    token: _Token, fieldname: str | None, report: _Reporter
+) -> _Node | None:
+    if fieldname == DATE_FIELD:
+        return _date_node(token.text, token.pos + 1, report)
+    # Whoosh's slop is the largest distance between neighbours (1 = adjacent); ~N allows
+    # N words between them, as in Lucene.
+    slop = 1 if token.slop is None else token.slop + 1
+    shown = f'"{token.text}"' + ("" if token.slop is None else f"~{token.slop}")
+    return _over_fields(
+        fieldname,
+        token.text,
+        shown,
+        lambda f, b: _terms_query(f, _analyze(f, token.text), b, slop),
+    )
+
+
+def _fuzzy_node(
+    token: _Token, fieldname: str | None, word: str, digits: str, report: _Reporter
+) -> _Node | None:
+    distance = int(digits) if digits and len(digits) < 5 else (1 if not digits else 3)
+    if distance not in (1, 2):
+        distance = min(max(distance, 1), 2)
+        report.problem(
+            token.pos,
+            f"bad fuzzy distance '~{digits}' (expected ~, ~1 or ~2)",
+            f"used ~{distance}",
+        )
+
+    def make(f: str, boost: float) -> wq.Query | None:
+        tokens = _analyze(f, word)
+        if len(tokens) != 1:
+            return _terms_query(f, tokens, boost)
+        return _CappedFuzzy(f, tokens[0], boost=boost, maxdist=distance, prefixlength=1)
+
+    return _over_fields(fieldname, word, token.text, make)
+
+
+def _wildcard_node(
+    token: _Token, fieldname: str | None, report: _Reporter
+) -> _Node | None:
+    word = token.text
+    literal = word[: word.index("*")]
+    if sum(char.isalnum() for char in literal) < 2:
+        # "*" or "a*" would expand to a large part of the vocabulary.
+        report.problem(
+            token.pos, f"wildcard needs at least 2 letters: {word!r}", "dropped it"
+        )
+        return None
+    if word.count("*") == 1 and word.endswith("*"):
+        return _over_fields(
+            fieldname, literal, word, lambda f, b: _prefix_query(f, literal, b)
+        )
+    pattern = word.lower().translate(accent_map)
+    return _over_fields(
+        fieldname, literal, word, lambda f, b: _CappedWildcard(f, pattern, boost=b)
+    )
+
+
+def _prefix_query(fieldname: str, literal: str, boost: float) -> wq.Query | None:
+    # Unstemmed: "capit*" must find "capital", whose stem is "capit".
+    tokens = _analyze(fieldname, literal, morph=False, stops=False)
+    if not tokens:
+        return None
+    prefix = _CappedPrefix(fieldname, tokens[-1], boost=boost)
+    if len(tokens) == 1:
+        return prefix
+    return wq.And([wq.Term(fieldname, t) for t in tokens[:-1]] + [prefix])
+
+
+def _date_node(text: str, pos: int, report: _Reporter) -> _Date | None:
+    """``2021-08``, ``>=2021-08-01``, ``>2021-08-01`` (after that day), ``<2021-09``..."""
+    operator = re.match(r"[<>]?=?", text).group()
+    span = _date_span_at(text[len(operator) :], pos + len(operator), report)
+    if span is None:
+        return None
+    start, end = span
+    bounds = {
+        "": (start, end),
+        ">=": (start, None),
+        ">": (end, None),
+        "<": (None, start),
+        "<=": (None, end),
+    }.get(operator, (start, end))
+    return _Date(*bounds)
+
+
+def _date_span_at(
+    text: str, pos: int, report: _Reporter
+) -> tuple[dt.datetime, dt.datetime] | None:
+    try:
+        return parse_date_span(text)
+    except ValueError:
+        report.problem(
+            pos, f"bad date {text!r} (expected {_DATE_FORMS})", "dropped the clause"
+        )
+        return None
+
+
+def _range_node(token: _Token, fieldname: str, report: _Reporter) -> _Date | None:
+    """``[a TO b]`` includes all of day b; ``{a TO b}`` excludes both days; ``*`` is open."""
+    match = _DATE_RANGE.fullmatch(token.text)
+    if fieldname != DATE_FIELD or match is None:
+        problem = (
+            f"a range needs the date field, not '{fieldname}'"
+            if fieldname != DATE_FIELD
+            else f"bad date range {token.text!r} (expected [YYYY-MM-DD TO YYYY-MM-DD], "
+            "* for an open end)"
+        )
+        report.problem(token.pos, problem, "dropped it")
+        return None
+    opening, low, high, closing = match.groups()
+    bounds: list[dt.datetime | None] = [None, None]
+    for side, text, group in ((0, low, 2), (1, high, 3)):
+        if text == "*":
+            continue
+        span = _date_span_at(text, token.pos + match.start(group), report)
+        if span is None:
+            return None
+        inclusive = (opening == "[") if side == 0 else (closing == "]")
+        bounds[side] = span[side] if inclusive else span[1 - side]
+    return _Date(bounds[0], bounds[1])
+
+
+# ---------------------------------------------------------------------------------------
+# The parser
+
+
+class _Parser:
+    """Recursive descent over the tokens; nesting is bounded by _balance_parentheses."""
+
+    def __init__(self, tokens: list[_Token], report: _Reporter, mode: str) -> None:
+        self.tokens = tokens
+        self.report = report
+        self.mode = mode
+        self.index = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.index]
+        self.index = min(self.index + 1, len(self.tokens) - 1)
+        return token
+
+    def sequence(self, fieldname: str | None) -> _Node | None:
+        """Clauses joined implicitly, up to the end or a closing parenthesis."""
+        items: list[_Item] = []
+        while (token := self.peek()).kind not in ("EOF", ")"):
+            if token.kind in ("AND", "OR"):
+                self.advance()
+                self.report.problem(
+                    token.pos, f"nothing on the left of {token.text}", "ignored it"
+                )
+                continue
+            items.append(self.conjunction(fieldname))
+        return _combine(items, self.mode)
+
+    def conjunction(self, fieldname: str | None) -> _Item:
+        items = [self.disjunction(fieldname)]
+        while self.peek().kind == "AND":
+            if self.operator():
+                items.append(self.disjunction(fieldname))
+            elif (
+                self.peek().kind == "OR"
+            ):  # "a AND OR b", the AND dropped: go on with OR
+                items[-1] = self.disjunction(fieldname, items[-1])
+        return items[0] if len(items) == 1 else ("", _combine(items, "all"))
+
+    def disjunction(self, fieldname: str | None, first: _Item | None = None) -> _Item:
+        items = [self.unary(fieldname) if first is None else first]
+        while self.peek().kind == "OR":
+            if self.operator():
+                items.append(self.unary(fieldname))
+        return items[0] if len(items) == 1 else ("", _any(items))
+
+    def operator(self) -> bool:
+        """Consume a binary operator; report it if nothing can follow it."""
+        token = self.advance()
+        if self.peek().kind in _UNARY_STARTS:
+            return True
+        self.report.problem(
+            token.pos, f"nothing on the right of {token.text}", "ignored it"
+        )
+        return False
+
+    def unary(self, fieldname: str | None) -> _Item:
+        prefix = ""
+        while self.peek().kind in ("NOT", "-", "+"):
+            token = self.advance()
+            prefix = "+" if token.kind == "+" and prefix != "-" else "-"
+            if self.peek().kind not in _UNARY_STARTS:
+                self.report.problem(
+                    token.pos, f"nothing on the right of {token.text}", "ignored it"
+                )
+                return prefix, None
+        return prefix, self.atom(fieldname)
+
+    def atom(self, fieldname: str | None) -> _Node | None:
+        token = self.advance()
+        if token.kind == "(":
+            node = self.sequence(fieldname)
+            self.advance()  # the ")": _balance_parentheses guarantees it
+            return node
+        if token.kind == "FIELD":
+            # After dropped parentheses ("title:(" * 1000) fields may follow each other;
+            # the last one wins, in a loop rather than a recursion per field.
+            while self.peek().kind == "FIELD":
+                token = self.advance()
+            after = self.peek().kind
+            if after == "RANGE":
+                return _range_node(self.advance(), token.text, self.report)
+            return self.atom(token.text) if after in _ATOM_STARTS else None
+        if token.kind == "PHRASE":
+            return _phrase_node(token, fieldname, self.report)
+        return _word_node(token, fieldname, self.report)
+
+
+# ---------------------------------------------------------------------------------------
+# From the tree to a Whoosh query and an explanation
+
+
+def _build(node: _Node) -> wq.Query:
+    if isinstance(node, _Leaf):
+        return node.query
+    if isinstance(node, _Date):
+        return date_filter_query(node.start, node.end)
+    if isinstance(node, _Not):
+        return wq.Not(_build(node.child))
+    if isinstance(node, _Any):
+        return wq.Or([_build(child) for child in node.children])
+    return _build_bool(node)
+
+
+def _build_bool(node: _Bool) -> wq.Query:
+    required = [_build(child) for child in node.required]
+    optional = [_build(child) for child in node.optional]
+    base = None
+    if required:
+        base = required[0] if len(required) == 1 else wq.And(required)
+    if optional:
+        either = optional[0] if len(optional) == 1 else _CoordOr(optional)
+        # Beside required clauses, optional ones only raise the score.
+        base = either if base is None else wq.AndMaybe(base, either)
+    if base is None:
+        base = wq.Every()
+    if node.excluded:
+        excluded = [_build(child) for child in node.excluded]
+        base = wq.AndNot(base, excluded[0] if len(excluded) == 1 else wq.Or(excluded))
+    return base
+
+
+def _explain(node: _Node) -> str:
+    if isinstance(node, _Leaf):
+        return node.text
+    if isinstance(node, _Date):
+        return _format_span(node.start, node.end)
+    if isinstance(node, _Not):
+        return f"NOT {_explain(node.child)}"
+    if isinstance(node, _Any):
+        return f"ANY({', '.join(_explain(child) for child in node.children)})"
+    parts = [_explain(child) for child in node.required]
+    optional = ", ".join(_explain(child) for child in node.optional)
+    if optional:
+        parts.append(f"MAYBE({optional})" if parts else f"ANY({optional})")
+    parts += [f"NOT {_explain(child)}" for child in node.excluded]
+    return parts[0] if len(parts) == 1 else f"ALL({', '.join(parts)})"
+
+
+def parse_query(text: str, *, mode: str = "auto", strict: bool = True) -> ParsedQuery:
+    """Return how ``text`` is understood as a search, and the Whoosh query to run.
+
+    ``mode`` says how clauses written side by side are joined: ``"all"`` (AND),
+    ``"any"`` (OR, documents matching more clauses first) or ``"auto"`` (AND for at most
+    :data:`AUTO_AND_MAX_CLAUSES` clauses, else as "any"). Explicit AND / OR / NOT always
+    win. Empty text matches every article; text of stop words only matches none.
+
+    Raises ValueError for an unknown ``mode``. With ``strict`` (the default) raises
+    :class:`QuerySyntaxError` or :class:`UnknownFieldError` for malformed text; otherwise
+    never raises, repairs the text and lists each repair in ``warnings``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+    if not text.strip():
+        return ParsedQuery(text, "everything", (), None, wq.Every())
+    report = _Reporter(text, strict)
+    tokens = _Tokenizer(report).run()
+    node, dates = _take_dates(_Parser(tokens, report, mode).sequence(None))
+    date_filter = _intersect(dates)
+    if node is not None:
+        query, explanation = _build(node), _explain(node)
+    elif date_filter is not None:
+        query, explanation = wq.Every(), "everything"
+    else:
+        query, explanation = wq.NullQuery, "nothing"
+        if not strict:
+            why = (
+                "after the repairs above"
+                if report.warnings
+                else ("- words such as 'the' and 'of' are not indexed")
+            )
+            report.warnings.append(f"nothing left to search for {why}")
+    if date_filter is not None:
+        explanation += f" ; {_format_span(*date_filter)}"
+    return ParsedQuery(text, explanation, tuple(report.warnings), date_filter, query)
