@@ -1,0 +1,308 @@
+"""Helpers shared by the readers: the internal error, dates, names, tags and white space.
+
+Readers raise :class:`BadInput` with a short human reason; ``search.extract`` turns it into
+an :class:`~search.errors.ExtractError` that carries the path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Callable, Iterable
+
+__all__ = [
+    "BadInput",
+    "Report",
+    "clean_authors",
+    "clean_space",
+    "dedupe",
+    "is_organisation",
+    "parse_date",
+    "split_tags",
+]
+
+Report = Callable[[str], None]
+
+
+class BadInput(Exception):
+    """The input gives no article, for ``reason`` (a short phrase shown to users)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def clean_space(text: str) -> str:
+    """Return ``text`` with runs of white space (including NBSP) collapsed to one space."""
+    return " ".join(text.split())
+
+
+def dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    """Return the non-empty values in first-seen order, dropping case-insensitive repeats."""
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        key = value.casefold()
+        if value and key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return tuple(kept)
+
+
+def split_tags(values: Iterable[str], *, limit: int = 50) -> tuple[str, ...]:
+    """Return tags from comma-separated strings, cleaned and de-duplicated (at most ``limit``)."""
+    tags = (clean_space(part) for value in values for part in re.split(r"[,;]", value))
+    return dedupe(tag for tag in tags if len(tag) <= 100)[:limit]
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+_ISO = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?"
+)
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?(Z)?")
+_WORD_FORMATS = (
+    "%B %d %Y",
+    "%b %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%A %B %d %Y",
+    "%A %d %B %Y",
+    "%a %b %d %Y",
+    "%a %d %b %Y",
+    "%B %d %Y %I:%M %p",
+    "%b %d %Y %I:%M %p",
+    "%d %B %Y %H:%M",
+    "%d %b %Y %H:%M",
+    "%m/%d/%Y",
+)
+# Dates outside this span are almost always parsing accidents (ids, prices, "0000-00-00").
+_MIN_YEAR, _MAX_YEAR = 1800, 2200
+
+
+def parse_date(value: object) -> dt.datetime | None:
+    """Return ``value`` (ISO or RFC 2822 text, "August 11, 2021", epoch seconds or ms) as a
+    naive UTC datetime, or None when it cannot be read. Date-only values give midnight."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return _from_epoch(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
+        return _from_epoch(float(text))
+    try:
+        parsed = _parse_text(text)
+    except (ValueError, OverflowError):
+        return None
+    return _to_naive_utc(parsed) if parsed else None
+
+
+def _parse_text(text: str) -> dt.datetime | None:
+    match = _ISO.match(text) or _COMPACT.fullmatch(text)
+    if match:
+        return _from_iso_match(match)
+    if re.match(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d", text):
+        try:
+            return email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
+    return _parse_words(text)
+
+
+def _from_iso_match(match: re.Match[str]) -> dt.datetime:
+    year, month, day, hour, minute, second, zone = match.groups()
+    if not _MIN_YEAR <= int(year) <= _MAX_YEAR:
+        raise ValueError(year)
+    tzinfo = _zone(zone) if zone else None
+    return dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+        tzinfo=tzinfo,
+    )  # fmt: skip
+
+
+def _zone(zone: str) -> dt.timezone:
+    if zone == "Z":
+        return dt.timezone.utc
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return dt.timezone(sign * offset)
+
+
+def _parse_words(text: str) -> dt.datetime | None:
+    # "Aug. 11, 2021", "11th August 2021 at 10:30 AM": normalise before trying the formats.
+    words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+    words = re.sub(r"\s+(at|-|\u2013|\|)\s+", " ", words)
+    words = clean_space(re.sub(r"[.,]", " ", words))
+    words = re.sub(r"\s+(UTC|GMT|Z)$", "", words, flags=re.IGNORECASE)
+    for fmt in _WORD_FORMATS:
+        try:
+            return dt.datetime.strptime(words, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _from_epoch(value: float) -> dt.datetime | None:
+    # Milliseconds since 1970 have 13 digits; seconds have 10 until the year 2286.
+    seconds = value / 1000 if abs(value) >= 1e11 else value
+    try:
+        stamp = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return _to_naive_utc(stamp)
+
+
+def _to_naive_utc(value: dt.datetime) -> dt.datetime | None:
+    if not _MIN_YEAR <= value.year <= _MAX_YEAR:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+# --- authors -------------------------------------------------------------------------------
+
+# Words that make a comma part a job title ("Jane Roe, Staff Writer") rather than a name.
+_ROLE_WORDS = frozenset(
+    [
+        "writer",
+        "reporter",
+        "correspondent",
+        "editor",
+        "contributor",
+        "columnist",
+        "journalist",
+        "photographer",
+        "producer",
+        "analyst",
+        "intern",
+        "staff",
+        "senior",
+        "chief",
+        "associate",
+        "contributing",
+        "special",
+        "director",
+        "photojournalist",
+        "technologist",
+        "fellow",
+        "professor",
+        "researcher",
+        "ma",
+        "md",
+        "phd",
+        "mph",
+        "rn",
+    ]
+)
+# Words that make a byline an organisation ("Newsweek Pakistan", "Web Desk", "AFP").
+_ORG_WORDS = frozenset(
+    [
+        "news",
+        "newsweek",
+        "times",
+        "post",
+        "press",
+        "agency",
+        "reuters",
+        "afp",
+        "ap",
+        "ani",
+        "pti",
+        "ians",
+        "upi",
+        "dpa",
+        "xinhua",
+        "staff",
+        "desk",
+        "bureau",
+        "correspondent",
+        "correspondents",
+        "tribune",
+        "herald",
+        "journal",
+        "daily",
+        "media",
+        "network",
+        "wire",
+        "gazette",
+        "magazine",
+        "team",
+        "editorial",
+        "service",
+        "services",
+        "associated",
+        "newsroom",
+        "online",
+        "bulletin",
+        "chronicle",
+        "telegraph",
+        "guardian",
+        "reporter",
+        "reporters",
+    ]
+)
+_NOT_NAMES = frozenset({"no author", "admin", "administrator", "unknown", "anonymous", "guest"})
+_BY_PREFIX = re.compile(
+    r"^(?:(?:written|posted|reported|story|text|words|view all posts|view posts|"
+    r"more (?:posts|articles|stories)|articles|stories|posts)\s+)?by[:\s]+|"
+    r"^(?:author|authors|byline|written by|reporting by)\s*[:\-]\s*",
+    re.IGNORECASE,
+)
+# What follows a name on many bylines: a second credit, a job, a date or "Updated 10:30".
+_BYLINE_TRAILER = re.compile(
+    r"\s+(?:[|\u2022\u00b7]|-{1,2}|\u2013|\u2014)\s+"
+    r"|\b(?:edited|photographs?|illustrations?|additional reporting|updated|published|posted)"
+    r"\b.*|\s(?:on\s+)?(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b.*"
+    r"|\s(?:on\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d.*",
+    re.IGNORECASE,
+)
+_NOT_NAME = re.compile(r"https?://|www\.|@|\d|[<>{}\[\]=]")
+
+
+def clean_authors(values: Iterable[str]) -> tuple[str, ...]:
+    """Return author names from raw bylines: "By A and B, Staff Writer" -> ("A", "B").
+
+    Drops "By", job titles and everything after them, dates, e-mail addresses and urls;
+    splits on "and", "&", commas and semicolons; removes repeats.
+    """
+    names: list[str] = []
+    for value in values:
+        names.extend(_split_byline(value))
+    return dedupe(names)[:10]
+
+
+def _split_byline(value: str) -> list[str]:
+    text = _BY_PREFIX.sub("", clean_space(value))
+    text = _BYLINE_TRAILER.split(text, maxsplit=1)[0]
+    names = []
+    for part in re.split(r"\s*(?:,|;|\s&\s|\sand\s)\s*", text):
+        words = [word.lower().strip(".") for word in part.split()]
+        if any(word in _ROLE_WORDS for word in words):
+            # "Jane Roe, Senior Staff Technologist, ACLU Project": the rest is affiliation.
+            break
+        name = _clean_name(part)
+        if name:
+            names.append(name)
+    return names
+
+
+def _clean_name(part: str) -> str:
+    name = _BY_PREFIX.sub("", part).strip(" .:-\u2013\u2014")
+    words = name.split()
+    if not words or len(words) > 6 or _NOT_NAME.search(name) or name.lower() in _NOT_NAMES:
+        return ""
+    if all(len(word.strip(".")) <= 1 for word in words):
+        return ""
+    return name
+
+
+def is_organisation(name: str) -> bool:
+    """Return True when a byline names an organisation or a desk rather than a person."""
+    words = re.findall(r"[A-Za-z]+", name)
+    return any(word.lower() in _ORG_WORDS for word in words)

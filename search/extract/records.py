@@ -1,0 +1,215 @@
+"""JSON and JSON Lines -> Articles: the field names that scrapers and news APIs use.
+
+Accepted shapes: one object, a list of objects, an object wrapping such a list
+({"articles": [...]}, {"data": [...]}, ...), and JSON Lines. Field names are matched
+case-insensitively and without "_" or "-", so "publishedAt" and "published_at" are one name.
+
+Ids: the record's url when it has one, else the path; records of a list get "#N" with N the
+1-based position in the list, records of a JSON Lines file "#N" with N the 1-based line
+number (blank lines counted, so "#7" is line 7 in an editor and in problem reports).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from search.extract.common import (
+    BadInput,
+    Report,
+    clean_authors,
+    clean_space,
+    parse_date,
+    split_tags,
+)
+from search.extract.html import html_to_text
+from search.models import Article
+
+__all__ = ["extract_records", "looks_like_json_lines"]
+
+_FIELDS = {
+    "title": ("title", "headline", "name"),
+    "body": ("body", "text", "content", "article", "articlebody", "fulltext", "story"),
+    "authors": ("authors", "author", "byline", "creator", "creators"),
+    "date": (
+        "datepublished", "published", "publishedat", "publisheddate", "publishdate",
+        "pubdate", "date", "createdat", "created", "time", "timestamp",
+    ),
+    "url": ("url", "link", "href", "canonicalurl", "uri"),
+    "source": ("source", "sourcename", "site", "sitename", "publisher"),
+    "summary": ("summary", "description", "abstract", "excerpt", "standfirst", "lede"),
+    "tags": ("tags", "keywords", "categories", "category", "topics"),
+    "language": ("language", "lang"),
+}  # fmt: skip
+_WRAPPERS = (
+    "articles", "data", "items", "results", "records", "posts", "entries", "stories",
+    "news", "docs", "documents", "hits",
+)  # fmt: skip
+_MARKUP = re.compile(
+    r"<(?:p|div|br|span|a|em|strong|b|i|h[1-6]|ul|ol|li|img|blockquote)\b",
+    re.IGNORECASE,
+)
+_WRONG_SHAPE = "JSON of the wrong shape: expected an object or a list of objects"
+
+
+def looks_like_json_lines(text: str) -> bool:
+    """Return True when ``text`` is JSON Lines: several lines, the first a whole object."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def extract_records(text: str, *, path: str, report: Report, lines: bool) -> list[Article]:
+    """Return the articles in the JSON (``lines=False``) or JSON Lines text ``text``.
+
+    Bad records are skipped and reported; raises :class:`BadInput` when none is good.
+    """
+    if lines:
+        records = list(_json_lines(text, report))
+    else:
+        records = _json_records(text)
+    articles = []
+    for label, number, record in records:
+        article = _article(record, path=path, number=number)
+        if article is None:
+            report(f"{label}: no title or text")
+        else:
+            articles.append(article)
+    if not articles:
+        raise BadInput("no article text found")
+    return articles
+
+
+def _json_lines(text: str, report: Report) -> Iterator[tuple[str, int | None, dict]]:
+    first_error = ""
+    good = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            first_error = first_error or f"line {number}: {_json_message(exc)}"
+            report(f"line {number}: invalid JSON ({_json_message(exc)})")
+            continue
+        if not isinstance(record, dict):
+            report(f"line {number}: not a JSON object")
+            continue
+        good += 1
+        yield f"line {number}", number, record
+    if not good:
+        raise BadInput(f"invalid JSON: {first_error}" if first_error else _WRONG_SHAPE)
+
+
+def _json_records(text: str) -> list[tuple[str, int | None, dict]]:
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadInput("invalid JSON: nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"invalid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if isinstance(data, dict):
+        wrapped = _wrapped_list(data)
+        if wrapped is None:
+            return [("record 1", None, data)]
+        data = wrapped
+    if not isinstance(data, list) or not any(isinstance(item, dict) for item in data):
+        raise BadInput(_WRONG_SHAPE)
+    return [
+        (f"record {number}", number, item)
+        for number, item in enumerate(data, start=1)
+        if isinstance(item, dict)
+    ]
+
+
+def _wrapped_list(data: dict[str, Any]) -> list[Any] | None:
+    # {"status": "ok", "articles": [...]}: an object whose own fields are not an article.
+    keys = {_key(name): value for name, value in data.items()}
+    if _first(keys, "title") or _first(keys, "body"):
+        return None
+    for name in _WRAPPERS:
+        if isinstance(keys.get(name), list):
+            return keys[name]
+    lists = [value for value in keys.values() if isinstance(value, list) and value]
+    if len(lists) == 1 and all(isinstance(item, dict) for item in lists[0]):
+        return lists[0]
+    return None
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[_\-\s]", "", str(name)).lower()
+
+
+def _first(keys: dict[str, Any], kind: str) -> Any:
+    for name in _FIELDS[kind]:
+        value = keys.get(name)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _article(record: dict[str, Any], *, path: str, number: int | None) -> Article | None:
+    keys = {_key(name): value for name, value in record.items()}
+    title = _text(_first(keys, "title"))
+    body = _body(_first(keys, "body"))
+    if not title and not body:
+        return None
+    url = _url(_first(keys, "url"))
+    fallback_id = path if number is None else f"{path}#{number}"
+    return Article(
+        id=url or fallback_id,
+        title=title,
+        body=body,
+        authors=clean_authors(_names(_first(keys, "authors"))),
+        source=_names(_first(keys, "source"))[0],
+        date=parse_date(_first(keys, "date")),
+        url=url,
+        summary=_body(_first(keys, "summary")).replace("\n\n", " "),
+        tags=split_tags(_names(_first(keys, "tags"))),
+        language=_text(_first(keys, "language"))[:16],
+        path=path,
+    )
+
+
+def _text(value: Any) -> str:
+    return clean_space(value) if isinstance(value, str) else ""
+
+
+def _body(value: Any) -> str:
+    if isinstance(value, list):
+        value = "\n\n".join(item for item in value if isinstance(item, str))
+    if not isinstance(value, str):
+        return ""
+    if _MARKUP.search(value):
+        return html_to_text(value)
+    paragraphs = (clean_space(part) for part in re.split(r"\n\s*\n|\r\n\s*\r\n", value))
+    return "\n\n".join(part for part in paragraphs if part)
+
+
+def _names(value: Any) -> list[str]:
+    # "A", ["A", "B"], {"name": "A"}, [{"name": "A"}]: the shapes authors and sources take.
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for item in values:
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("title") or item.get("id")
+        if isinstance(item, str) and item.strip():
+            names.append(clean_space(item))
+    return names or [""]
+
+
+def _url(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    return text if re.match(r"https?://\S+$", text) else ""
+
+
+def _json_message(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"column {exc.colno}: {exc.msg}"
+    return "nested too deeply"

@@ -1,0 +1,433 @@
+"""Tests for search.extract: every file kind, every field, and every way a file can be bad.
+
+Fixtures live in tests/fixtures/extract/ and are tiny hand-written articles with known
+words; inputs that are only interesting as bytes are built inline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import time
+from pathlib import Path
+
+import pytest
+
+from search import extract
+from search.errors import ExtractError
+from search.extract import ARTICLE_SUFFIXES, extract_bytes, extract_file, is_article_file
+from search.extract.common import clean_authors, parse_date
+from search.models import Article
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+
+
+def read_one(name: str, problems: list[str] | None = None) -> Article:
+    sink = problems.append if problems is not None else None
+    (article,) = extract_file(FIXTURES / name, on_problem=sink)
+    return article
+
+
+def read_all(name: str, problems: list[str] | None = None) -> list[Article]:
+    sink = problems.append if problems is not None else None
+    return extract_file(FIXTURES / name, on_problem=sink)
+
+
+def reason_for(data: bytes, path: str) -> str:
+    with pytest.raises(ExtractError) as caught:
+        extract_bytes(data, path=path)
+    assert caught.value.path == path
+    return caught.value.reason
+
+
+# --- the public surface --------------------------------------------------------------------
+
+
+def test_all_is_sorted_and_complete():
+    assert extract.__all__ == sorted(extract.__all__)
+    assert set(extract.__all__) == {
+        "ARTICLE_SUFFIXES",
+        "extract_bytes",
+        "extract_file",
+        "is_article_file",
+    }
+
+
+def test_article_suffixes():
+    plain = {".html", ".htm", ".xhtml", ".shtml", ".txt", ".text", ".json", ".jsonl", ".ndjson"}
+    assert ARTICLE_SUFFIXES == plain | {suffix + ".gz" for suffix in plain}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("story.html", True),
+        ("STORY.HTM", True),
+        ("dump.txt.gz", True),
+        ("feed.ndjson", True),
+        ("README", True),
+        ("picture.png", False),
+        ("archive.tar.gz", False),
+        (".hidden", False),
+        ("notes.txt~", False),
+    ],
+)
+def test_is_article_file(name, expected):
+    assert is_article_file(Path("/data") / name) is expected
+
+
+def test_path_is_stored_as_given():
+    path = str(FIXTURES / "headline_first.txt")
+    (article,) = extract_file(path)
+    assert article.path == path
+    assert article.id == path
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+
+def test_news_page_fields():
+    article = read_one("news_page.html")
+    url = "https://courier.example.com/2023/03/harbour-bridge-reopens"
+    assert article.id == url
+    assert article.url == url
+    assert article.title == "Harbour Bridge Reopens After Storm Repairs"
+    assert article.authors == ("Marta Quillfeather", "Tobias Renwick")
+    assert article.source == "The Coastal Courier"
+    assert article.date == dt.datetime(2023, 3, 14, 8, 30)  # 09:30+01:00 in UTC
+    assert article.summary == "Engineers finished the repairs two weeks early."
+    assert article.tags == ("Transport", "Weather", "bridges", "storms")
+    assert article.language == "en"
+
+
+def test_news_page_body_is_the_article_only():
+    body = read_one("news_page.html").body
+    assert body.startswith("The harbour bridge reopened to traffic on Tuesday morning")
+    assert body.endswith("their assessment of the zanzibarite coating.")
+    assert body.count("\n\n") == 3  # four paragraphs, blank lines between
+    for boilerplate in ("Sport", "Ferry timetable", "wobblequack", "Subscribe", "Copyright"):
+        assert boilerplate not in body
+
+
+def test_page_with_only_meta_tags():
+    article = read_one("meta_only.html")
+    assert article.title == "Council Approves Library Budget"
+    assert article.summary == "The council voted seven to two to fund the new library wing."
+    assert article.authors == ("Priya Castellano",)
+    assert article.source == "Valley Gazette"
+    assert article.language == "fr"
+    assert article.body == ""
+    assert article.date is None
+
+
+def test_latin1_page_with_declared_charset():
+    article = read_one("latin1.html")
+    assert article.title == "Fête à Zürich"
+    assert article.body.startswith("Les habitants de Zürich et de Besançon ont célébré")
+
+
+def test_utf8_page_with_wrong_declared_charset():
+    article = read_one("wrong_charset.html")
+    assert article.title == "Fête à Besançon"
+    assert "déclaré que la fête attirait chaque année" in article.body
+    assert "Ã" not in article.body
+
+
+def test_gzipped_page_reads_like_the_page():
+    plain = read_one("news_page.html")
+    zipped = read_one("page.html.gz")
+    assert zipped.body == plain.body
+    assert zipped.title == plain.title
+    assert zipped.path.endswith("page.html.gz")
+
+
+def test_file_without_suffix_is_sniffed_as_html():
+    article = read_one("no_suffix_page")
+    assert article.title == "Sniffed Page"
+    assert article.body.startswith("This page has no suffix at all")
+
+
+def test_txt_file_holding_html_is_read_as_html():
+    data = (FIXTURES / "news_page.html").read_bytes()
+    (article,) = extract_bytes(data, path="saved.txt")
+    assert article.title == "Harbour Bridge Reopens After Storm Repairs"
+    assert "<p" not in article.body
+
+
+def test_scripts_only_page():
+    with pytest.raises(ExtractError) as caught:
+        read_one("scripts_only.html")
+    assert caught.value.reason == "no article text found"
+    assert str(caught.value).endswith("scripts_only.html: no article text found")
+
+
+def test_deeply_nested_divs_finish_fast_and_say_so():
+    page = b"<html><body>" + b"<div>" * 100_000 + b"<p>deep</p>" + b"</div>" * 100_000
+    problems: list[str] = []
+    started = time.perf_counter()
+    with pytest.raises(ExtractError) as caught:
+        extract_bytes(page, path="deep.html", on_problem=problems.append)
+    assert time.perf_counter() - started < 5
+    assert caught.value.reason == "no article text found"
+    assert problems == ["markup nested more than 256 levels deep: the deeper part was dropped"]
+
+
+def test_huge_page_is_truncated_and_reported():
+    paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "</p>"
+    page = ("<html><body><article>" + paragraph * 5000 + "</article></body></html>").encode()
+    problems: list[str] = []
+    (article,) = extract_bytes(page, path="big.html", on_problem=problems.append)
+    assert problems == ["page truncated to 5 MB"]
+    assert article.body.startswith("Lorem ipsum")
+
+
+def test_html_title_drops_site_suffix_without_site_name():
+    page = b"<html><head><title>Dam Plan Approved | Riverside Post</title></head><body>"
+    page += b"<p>" + b"The regional board approved the dam plan on Friday. " * 10 + b"</p></body>"
+    (article,) = extract_bytes(page, path="dam.html")
+    assert article.title == "Dam Plan Approved"
+
+
+# --- text dumps ----------------------------------------------------------------------------
+
+
+def test_text_dump_fields():
+    article = read_one("dump.txt")
+    assert article.title == "Monsoon Floods Force Thousands From Homes in Northern Valleys"
+    assert article.authors == ("Daily Herald Desk",)
+    assert article.source == "Daily Herald Desk"
+    assert article.date == dt.datetime(2021, 8, 11)
+    assert article.summary == (
+        "Officials say relief camps have been set up in schools and the army has been "
+        "asked to help with evacuations"
+    )
+    assert article.tags == ("floods", "monsoon", "disasters")
+    assert article.id == article.path
+    assert article.url == ""
+
+
+def test_text_dump_body_drops_captions_and_furniture():
+    body = read_one("dump.txt").body
+    assert body.startswith("Heavy monsoon rains flooded dozens of villages")
+    assert body.endswith("before the marmalite reserves run low.")
+    assert "\n\nRelief work\n\n" in body
+    for furniture in ("File photo", "Rescue workers", "Share this", "Tags", "Related", "Comment"):
+        assert furniture not in body
+
+
+def test_headline_first_text():
+    article = read_one("headline_first.txt")
+    assert article.title == "Tea prices climb on drought fears"
+    assert article.body.startswith("Wholesale tea prices rose sharply this week")
+    assert article.body.endswith("despite the higher prices.")
+    assert article.summary == ""
+    assert article.authors == ()
+    assert article.source == ""
+
+
+def test_one_line_text_is_title_and_body():
+    article = read_one("one_line.txt")
+    assert article.title == "Short note about the quarterly numbers"
+    assert article.body == "Short note about the quarterly numbers"
+
+
+def test_person_byline_is_not_a_source():
+    text = b"Storm Damage Assessed\n\nBy Jane Roe and John Poe\n\nThe storm damaged roofs.\n"
+    (article,) = extract_bytes(text, path="storm.txt")
+    assert article.authors == ("Jane Roe", "John Poe")
+    assert article.source == ""
+    assert article.body == "The storm damaged roofs."
+
+
+@pytest.mark.parametrize("name", ["utf16_bom.txt", "utf16_nobom.txt"])
+def test_utf16_text(name):
+    article = read_one(name)
+    assert article.title == "Crêpes in Zürich"
+    assert (
+        article.body == "The café on the corner served crêpes to the naïve tourists all afternoon."
+    )
+
+
+def test_undeclared_latin1_text_is_decoded():
+    text = "Café owners protest\n\nThe café owners of Zürich protested on Monday.\n"
+    (article,) = extract_bytes(text.encode("latin-1"), path="cafe.txt")
+    assert article.title == "Café owners protest"
+    assert article.body == "The café owners of Zürich protested on Monday."
+
+
+def test_invalid_utf8_bytes_are_replaced_not_fatal():
+    data = "Bad byte here\n\nMost of Zürich is fine: ".encode() + b"\xff" + b" the rest too.\n"
+    (article,) = extract_bytes(data, path="bad.txt")
+    assert "Zürich" in article.body
+    assert article.body.endswith("the rest too.")
+
+
+# --- JSON and JSON Lines -------------------------------------------------------------------
+
+
+def test_json_object():
+    article = read_one("article.json")
+    assert article.id == "https://wire.example.org/rail-strike"
+    assert article.url == "https://wire.example.org/rail-strike"
+    assert article.title == "Rail Strike Called Off"
+    assert article.body == (
+        "Union leaders called off the planned rail strike late on Sunday.\n\n"
+        "Trains will run normally on Monday."
+    )
+    assert article.authors == ("Ines Okafor",)
+    assert article.source == "Example Wire"
+    assert article.date == dt.datetime(2022, 6, 5, 21, 15)
+    assert article.summary == "A last-minute deal averted the walkout."
+    assert article.tags == ("rail", "strikes")
+    assert article.language == "en"
+
+
+def test_json_array_keeps_good_records_and_reports_bad_ones():
+    problems: list[str] = []
+    first, second = read_all("array.json", problems)
+    assert problems == ["record 3: no title or text"]
+    assert first.id == f"{FIXTURES / 'array.json'}#1"
+    assert first.authors == ("Lena Moss", "Raj Patel")
+    assert first.date == dt.datetime(2021, 9, 1)
+    assert first.tags == ("farming", "apples")
+    assert second.id == f"{FIXTURES / 'array.json'}#2"
+    assert second.body == "The island ferry resumed sailing after the gale."
+    assert second.source == "Island News"
+    assert second.date == dt.datetime(2021, 10, 1)  # epoch seconds
+
+
+def test_wrapped_json():
+    first, second = read_all("wrapped.json")
+    assert first.id == "https://news.example.net/museum"
+    assert first.date == dt.datetime(2022, 5, 10, 6, 0)  # RFC 2822, +0200
+    assert second.id == f"{FIXTURES / 'wrapped.json'}#2"
+    assert second.date == dt.datetime(2022, 5, 10, 8, 0)  # epoch milliseconds
+
+
+def test_json_lines_with_a_broken_line():
+    problems: list[str] = []
+    first, second = read_all("lines.jsonl", problems)
+    assert problems == [
+        "line 2: invalid JSON (column 36: Expecting value)",
+        "line 5: no title or text",
+    ]
+    assert (first.title, first.authors) == ("Bakery Wins Award", ("Oskar Lind",))
+    assert first.id.endswith("lines.jsonl#1")
+    assert second.id.endswith("lines.jsonl#3")  # ids count lines, blank ones too
+    assert second.date == dt.datetime(2020, 4, 20)
+
+
+def test_json_lines_in_a_json_file():
+    articles = read_all("lines_in.json")
+    assert [a.title for a in articles] == ["First", "Second"]
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "reason"),
+    [
+        (b"", "empty.html", "empty file"),
+        (b" \n\t\n", "blank.txt", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "image.txt", "binary file, not text"),
+        (bytes(range(1, 32)) * 50, "controls.txt", "binary file, not text"),
+        (
+            b'{"title": "x",\n "text": }',
+            "bad.json",
+            "invalid JSON: line 2 column 10: Expecting value",
+        ),
+        (
+            b"[1, 2, 3]",
+            "numbers.json",
+            "JSON of the wrong shape: expected an object or a list of objects",
+        ),
+        (
+            b'"just a string"',
+            "string.json",
+            "JSON of the wrong shape: expected an object or a list of objects",
+        ),
+        (b'{"id": 1}', "empty_record.json", "no article text found"),
+        (b"not json\nat all\n", "lines.jsonl", "invalid JSON: line 1: column 1: Expecting value"),
+        (b"not gzip at all", "page.html.gz", "not a valid gzip file (Not a gzipped file (b'no'))"),
+    ],
+)
+def test_bad_input_reasons(data, path, reason):
+    assert reason_for(data, path) == reason
+
+
+def test_zip_bomb_is_refused():
+    bomb = gzip.compress(b"a" * (60 * 1024 * 1024), compresslevel=9)
+    started = time.perf_counter()
+    reason = reason_for(bomb, "bomb.html.gz")
+    assert reason == "decompressed size over 50 MB (possible zip bomb)"
+    assert time.perf_counter() - started < 5
+
+
+def test_file_too_large(tmp_path, monkeypatch):
+    monkeypatch.setattr(extract, "MAX_FILE_BYTES", 1024 * 1024)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * (3 * 1024 * 1024 // 5))
+    with pytest.raises(ExtractError) as caught:
+        extract_file(big)
+    assert caught.value.reason == "file too large (2 MB, limit 1 MB)"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ExtractError) as caught:
+        extract_file(tmp_path / "gone.html")
+    assert caught.value.reason == "No such file or directory"
+
+
+def test_deeply_nested_json_is_an_extract_error():
+    assert reason_for(b"[" * 100_000 + b"]" * 100_000, "deep.json").startswith("invalid JSON")
+
+
+def test_callback_errors_propagate_unchanged():
+    def explode(message: str) -> None:
+        raise KeyboardInterrupt(message)
+
+    with pytest.raises(KeyboardInterrupt):
+        extract_file(FIXTURES / "array.json", on_problem=explode)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2021-08-11", dt.datetime(2021, 8, 11)),
+        ("2021-08-11T10:20:30Z", dt.datetime(2021, 8, 11, 10, 20, 30)),
+        ("2021-08-11T10:20:30.123-05:00", dt.datetime(2021, 8, 11, 15, 20, 30)),
+        ("Wed, 11 Aug 2021 10:00:00 GMT", dt.datetime(2021, 8, 11, 10, 0)),
+        ("August 11, 2021", dt.datetime(2021, 8, 11)),
+        ("11th Aug. 2021", dt.datetime(2021, 8, 11)),
+        (1628676000, dt.datetime(2021, 8, 11, 10, 0)),
+        (1628676000000, dt.datetime(2021, 8, 11, 10, 0)),
+        ("1628676000", dt.datetime(2021, 8, 11, 10, 0)),
+        ("yesterday", None),
+        ("0000-00-00", None),
+        ("2021-13-45", None),
+        (True, None),
+        (None, None),
+    ],
+)
+def test_parse_date(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("bylines", "expected"),
+    [
+        (["By Jane Roe"], ("Jane Roe",)),
+        (["By Jane Roe and John Poe, Staff Writers"], ("Jane Roe", "John Poe")),
+        (["Jane Roe, Senior Staff Technologist, Civic Project"], ("Jane Roe",)),
+        (["Jane Roe & John Poe", "jane roe"], ("Jane Roe", "John Poe")),
+        (["GILLIAN MOHNEY March 11, 2015 3:46 PM"], ("GILLIAN MOHNEY",)),
+        (["View all posts by Jane Roe"], ("Jane Roe",)),
+        (["https://example.com/jane", "admin", "3:51 pm"], ()),
+    ],
+)
+def test_clean_authors(bylines, expected):
+    assert clean_authors(bylines) == expected
