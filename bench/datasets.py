@@ -110,11 +110,7 @@ def _reuters_story(attributes: str, story: str) -> Record | None:
     if dateline and body:
         # The dateline ("SALVADOR, Feb 26 -") opens the story as printed; keep it there.
         body = f"{dateline} {body}"
-    tags = [
-        _clean(d)
-        for part in ("TOPICS", "PLACES")
-        for d in _D.findall(_element(story, part))
-    ]
+    tags = [_clean(d) for part in ("TOPICS", "PLACES") for d in _D.findall(_element(story, part))]
     newid = _NEWID.search(attributes)
     return _record(
         id=f"reuters-{newid.group(1) if newid else '?'}",

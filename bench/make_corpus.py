@@ -87,10 +87,7 @@ def copy_trafilatura(data: Path, out: Path, max_bytes: int) -> Iterator[Path]:
     a title and a date: the names are fixed, this guards against a changed data set.
     """
     root = data / "trafilatura-eval"
-    meta = {
-        v["file"]: v
-        for v in json.loads((root / "evaldata.json").read_text("utf-8")).values()
-    }
+    meta = {v["file"]: v for v in json.loads((root / "evaldata.json").read_text("utf-8")).values()}
     for name in TRAFILATURA_PAGES:
         source = root / "html" / f"{name}.gz"
         raw = gzip.decompress(source.read_bytes()) if source.exists() else None
@@ -101,9 +98,7 @@ def copy_trafilatura(data: Path, out: Path, max_bytes: int) -> Iterator[Path]:
         if not (lang and lang.group(1).lower().startswith(b"en")):
             print(f"skipped {source}: not <html lang=en>", file=sys.stderr)
         elif not (info.get("title") and info.get("date")):
-            print(
-                f"skipped {source}: no title or date in evaldata.json", file=sys.stderr
-            )
+            print(f"skipped {source}: no title or date in evaldata.json", file=sys.stderr)
         else:
             target = out / "html" / name
             target.write_bytes(raw)
@@ -143,15 +138,11 @@ def write_reuters(data: Path, out: Path) -> Iterator[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Build the corpus, print what was written per part, and return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data", type=Path, required=True, help="the shared data folder"
-    )
+    parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
     parser.add_argument(
         "--seed", type=Path, help=f"the seed article (default: DATA/../seed/{SEED})"
     )
-    parser.add_argument(
-        "--out", type=Path, required=True, help="the corpus folder to fill"
-    )
+    parser.add_argument("--out", type=Path, required=True, help="the corpus folder to fill")
     parser.add_argument(
         "--max-page-kb",
         type=int,

@@ -38,7 +38,8 @@ class IndexNotFoundError(SearchError):
 
     def __init__(self, path: str) -> None:
         self.path = path
-        super().__init__(f"no index at {path} - run `search index corpus/` first")
+        option = "" if path == "index" else f" --index {path}"
+        super().__init__(f"no index at {path} - run `search index{option} corpus/` first")
 
 
 class IndexBusyError(SearchError):

@@ -167,13 +167,18 @@ class Skipped:
 
 @dataclass(frozen=True)
 class SyncReport:
-    """What one indexing run did. ``skipped`` lists files that gave no article."""
+    """What one indexing run did, counted in articles.
+
+    ``skipped`` lists the files that gave no article, ``problems`` the parts of files
+    that were passed over (a broken line of a JSON Lines file, a duplicate id).
+    """
 
     added: int = 0
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
+    problems: tuple[Skipped, ...] = ()
     seconds: float = 0.0
 
     @property
@@ -189,6 +194,7 @@ class SyncReport:
             "removed": self.removed,
             "unchanged": self.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "problems": [{"path": s.path, "reason": s.reason} for s in self.problems],
             "seconds": round(self.seconds, 3),
         }
 

@@ -136,9 +136,7 @@ def date_filter_query(start: dt.datetime | None, end: dt.datetime | None) -> wq.
     """
     if start is None and end is None:
         return wq.Every()
-    return wq.DateRange(
-        DATE_FIELD, start, end, startexcl=False, endexcl=end is not None
-    )
+    return wq.DateRange(DATE_FIELD, start, end, startexcl=False, endexcl=end is not None)
 
 
 def _format_date(value: dt.datetime | None) -> str:
@@ -223,11 +221,7 @@ class _CoordOr(wq.Or):
         subms = [m for m in subms if m.is_active()]
         if not subms:
             return matching.NullMatcher()
-        union = (
-            subms[0]
-            if len(subms) == 1
-            else make_binary_tree(matching.UnionMatcher, subms)
-        )
+        union = subms[0] if len(subms) == 1 else make_binary_tree(matching.UnionMatcher, subms)
         return _CoordMatcher(union, len(subs))
 
 
@@ -376,9 +370,7 @@ def _balance_parentheses(tokens: list[_Token], report: _Reporter) -> list[_Token
         if token.kind == "(":
             too_deep = depth >= MAX_DEPTH
             if too_deep:
-                report.problem(
-                    token.pos, f"more than {MAX_DEPTH} nested parentheses", "ignored it"
-                )
+                report.problem(token.pos, f"more than {MAX_DEPTH} nested parentheses", "ignored it")
                 dropped.add(index)
             stack.append(-1 if too_deep else index)
             depth += not too_deep
@@ -392,9 +384,7 @@ def _balance_parentheses(tokens: list[_Token], report: _Reporter) -> list[_Token
                 depth -= 1
     kept = [token for index, token in enumerate(tokens) if index not in dropped]
     for index in [i for i in stack if i >= 0]:
-        report.problem(
-            tokens[index].pos, "unclosed parenthesis", "closed it at the end"
-        )
+        report.problem(tokens[index].pos, "unclosed parenthesis", "closed it at the end")
         kept.append(_Token(")", ")", len(report.text)))
     return kept
 
@@ -540,18 +530,14 @@ def _terms_query(
     return wq.And([wq.Term(fieldname, token) for token in tokens], boost=boost)
 
 
-def _over_fields(
-    fieldname: str | None, text: str, shown: str, make: _MakeQuery
-) -> _Node | None:
+def _over_fields(fieldname: str | None, text: str, shown: str, make: _MakeQuery) -> _Node | None:
     """Return a leaf ORing ``make(field, boost)`` over the target fields.
 
     Without a field, a word that is a stop word for article text is dropped.
     """
     if fieldname is None and not _analyze(_STOP_REFERENCE_FIELD, text, morph=False):
         return None
-    queries = [
-        q for f, boost in _targets(fieldname) if (q := make(f, boost)) is not None
-    ]
+    queries = [q for f, boost in _targets(fieldname) if (q := make(f, boost)) is not None]
     if not queries:
         return None
     query = queries[0] if len(queries) == 1 else wq.Or(queries)
@@ -568,14 +554,10 @@ def _word_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node
     # Only "*" is a wildcard: "?" ends too many typed questions to mean "any letter".
     if "*" in word:
         return _wildcard_node(token, fieldname, report)
-    return _over_fields(
-        fieldname, word, word, lambda f, b: _terms_query(f, _analyze(f, word), b)
-    )
+    return _over_fields(fieldname, word, word, lambda f, b: _terms_query(f, _analyze(f, word), b))
 
 
-def _phrase_node(
-    token: _Token, fieldname: str | None, report: _Reporter
-) -> _Node | None:
+def _phrase_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node | None:
     if fieldname == DATE_FIELD:
         return _date_node(token.text, token.pos + 1, report)
     # Whoosh's slop is the largest distance between neighbours (1 = adjacent); ~N allows
@@ -611,25 +593,17 @@ def _fuzzy_node(
     return _over_fields(fieldname, word, token.text, make)
 
 
-def _wildcard_node(
-    token: _Token, fieldname: str | None, report: _Reporter
-) -> _Node | None:
+def _wildcard_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node | None:
     word = token.text
     literal = word[: word.index("*")]
     if sum(char.isalnum() for char in literal) < 2:
         # "*" or "a*" would expand to a large part of the vocabulary.
-        report.problem(
-            token.pos, f"wildcard needs at least 2 letters: {word!r}", "dropped it"
-        )
+        report.problem(token.pos, f"wildcard needs at least 2 letters: {word!r}", "dropped it")
         return None
     if word.count("*") == 1 and word.endswith("*"):
-        return _over_fields(
-            fieldname, literal, word, lambda f, b: _prefix_query(f, literal, b)
-        )
+        return _over_fields(fieldname, literal, word, lambda f, b: _prefix_query(f, literal, b))
     pattern = word.lower().translate(accent_map)
-    return _over_fields(
-        fieldname, literal, word, lambda f, b: _CappedWildcard(f, pattern, boost=b)
-    )
+    return _over_fields(fieldname, literal, word, lambda f, b: _CappedWildcard(f, pattern, boost=b))
 
 
 def _prefix_query(fieldname: str, literal: str, boost: float) -> wq.Query | None:
@@ -660,15 +634,11 @@ def _date_node(text: str, pos: int, report: _Reporter) -> _Date | None:
     return _Date(*bounds)
 
 
-def _date_span_at(
-    text: str, pos: int, report: _Reporter
-) -> tuple[dt.datetime, dt.datetime] | None:
+def _date_span_at(text: str, pos: int, report: _Reporter) -> tuple[dt.datetime, dt.datetime] | None:
     try:
         return parse_date_span(text)
     except ValueError:
-        report.problem(
-            pos, f"bad date {text!r} (expected {_DATE_FORMS})", "dropped the clause"
-        )
+        report.problem(pos, f"bad date {text!r} (expected {_DATE_FORMS})", "dropped the clause")
         return None
 
 
@@ -724,9 +694,7 @@ class _Parser:
         while (token := self.peek()).kind not in ("EOF", ")"):
             if token.kind in ("AND", "OR"):
                 self.advance()
-                self.report.problem(
-                    token.pos, f"nothing on the left of {token.text}", "ignored it"
-                )
+                self.report.problem(token.pos, f"nothing on the left of {token.text}", "ignored it")
                 continue
             items.append(self.conjunction(fieldname))
         return _combine(items, self.mode)
@@ -736,9 +704,7 @@ class _Parser:
         while self.peek().kind == "AND":
             if self.operator():
                 items.append(self.disjunction(fieldname))
-            elif (
-                self.peek().kind == "OR"
-            ):  # "a AND OR b", the AND dropped: go on with OR
+            elif self.peek().kind == "OR":  # "a AND OR b", the AND dropped: go on with OR
                 items[-1] = self.disjunction(fieldname, items[-1])
         return items[0] if len(items) == 1 else ("", _combine(items, "all"))
 
@@ -754,9 +720,7 @@ class _Parser:
         token = self.advance()
         if self.peek().kind in _UNARY_STARTS:
             return True
-        self.report.problem(
-            token.pos, f"nothing on the right of {token.text}", "ignored it"
-        )
+        self.report.problem(token.pos, f"nothing on the right of {token.text}", "ignored it")
         return False
 
     def unary(self, fieldname: str | None) -> _Item:

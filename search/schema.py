@@ -66,7 +66,7 @@ class SnowballFilter(Filter):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SnowballFilter) and other.language == self.language
 
-    def __call__(self, tokens):  # noqa: ANN001, ANN204 - Whoosh's filter protocol
+    def __call__(self, tokens):
         stem = self._stem
         for token in tokens:
             if not token.stopped:
@@ -74,7 +74,7 @@ class SnowballFilter(Filter):
             yield token
 
 
-def text_analyzer(*, stem: bool = True):  # noqa: ANN201 - a Whoosh analyzer
+def text_analyzer(*, stem: bool = True):
     """Return the analyzer of article text: words, lower case, accents folded, a few stop
     words dropped, and (unless ``stem`` is false) Snowball stems."""
     chain = (
@@ -86,13 +86,13 @@ def text_analyzer(*, stem: bool = True):  # noqa: ANN201 - a Whoosh analyzer
     return chain | SnowballFilter() if stem else chain
 
 
-def name_analyzer():  # noqa: ANN201 - a Whoosh analyzer
+def name_analyzer():
     """Return the analyzer of names (authors, sources): words, lower case, accents folded,
     nothing dropped or stemmed, so ``source:reuters`` finds "Reuters"."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-def url_analyzer():  # noqa: ANN201 - a Whoosh analyzer
+def url_analyzer():
     """Return the analyzer of urls: the alphanumeric runs, lower case (``url:nytimes``)."""
     return RegexTokenizer(r"[^\W_]+") | LowercaseFilter()
 
@@ -117,6 +117,8 @@ def build_schema() -> fields.Schema:
         author=fields.TEXT(analyzer=names),
         authors=fields.STORED(),
         source=fields.TEXT(analyzer=names, stored=True),
+        # The exact source name, for counting articles per source.
+        site=fields.ID(sortable=True),
         url=fields.TEXT(analyzer=url_analyzer(), stored=True),
         tags=fields.KEYWORD(stored=True, lowercase=True, commas=True, scorable=True),
         date=fields.DATETIME(stored=True, sortable=True),
@@ -181,6 +183,7 @@ def document_for(article: Article, file_state: str) -> dict[str, Any]:
         "author": " ; ".join(article.authors),
         "authors": list(article.authors),
         "source": article.source,
+        "site": article.source,
         "url": article.url,
         "tags": ",".join(tag.replace(",", " ") for tag in article.tags),
         "language": article.language,

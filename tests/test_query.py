@@ -179,16 +179,11 @@ def test_modes(index) -> None:
     assert ids(index, "taliban AND floods", mode="any") == set()
     # "+" requires a word even when the rest is optional.
     assert ids(index, "+kabul floods", mode="any") == {"a1", "a7"}
-    assert (
-        parse_query("+kabul floods", mode="any").explanation
-        == "ALL(kabul, MAYBE(floods))"
-    )
+    assert parse_query("+kabul floods", mode="any").explanation == "ALL(kabul, MAYBE(floods))"
 
 
 def test_unknown_mode_is_a_value_error() -> None:
-    with pytest.raises(
-        ValueError, match="unknown mode 'some': expected one of all, any, auto"
-    ):
+    with pytest.raises(ValueError, match="unknown mode 'some': expected one of all, any, auto"):
         parse_query("kabul", mode="some")
 
 
@@ -267,9 +262,7 @@ def test_fields_and_aliases(index) -> None:
         ("url:https://www.wired.com/review", {"a8"}),
     ],
 )
-def test_phrases_wildcards_fuzzy_and_analysis(
-    index, text: str, expected: set[str]
-) -> None:
+def test_phrases_wildcards_fuzzy_and_analysis(index, text: str, expected: set[str]) -> None:
     assert ids(index, text) == expected
 
 
@@ -331,9 +324,7 @@ def test_top_level_dates_become_the_filter(index) -> None:
     both = parse_query("kabul date:2021 date:<2021-08-16", mode="any")
     assert both.date_filter == (D(2021, 1, 1), D(2021, 8, 16))
     assert set(run(index, both)) == {"a1"}
-    many = parse_query(
-        "kabul airport evacuation thousands gathered yesterday date:2021-08-15"
-    )
+    many = parse_query("kabul airport evacuation thousands gathered yesterday date:2021-08-15")
     assert many.date_filter == (D(2021, 8, 15), D(2021, 8, 16))
     assert set(run(index, many)) == {"a1"}
 
@@ -354,9 +345,7 @@ def test_filter_gives_exact_totals() -> None:
     # filter= was exact. Pin that the filter path counts every match.
     start = D(2020, 1, 1)
     articles = [
-        Article(
-            id=f"g{i}", body=f"common word{i % 7}", date=start + dt.timedelta(days=i)
-        )
+        Article(id=f"g{i}", body=f"common word{i % 7}", date=start + dt.timedelta(days=i))
         for i in range(300)
     ]
     index = make_index(articles)
@@ -365,9 +354,7 @@ def test_filter_gives_exact_totals() -> None:
     truth = sum(1 for a in articles if "common" in a.body and low <= a.date < high)
     assert truth == 151
     with index.searcher() as searcher:
-        results = searcher.search(
-            parsed.query, filter=date_filter_query(low, high), limit=3
-        )
+        results = searcher.search(parsed.query, filter=date_filter_query(low, high), limit=3)
         assert (len(results), results.estimated_length(), len(results.top_n)) == (
             truth,
             truth,
@@ -488,9 +475,7 @@ PROBLEMS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "position", "problem", "repair", "explanation"), PROBLEMS
-)
+@pytest.mark.parametrize(("text", "position", "problem", "repair", "explanation"), PROBLEMS)
 def test_strict_errors(
     text: str, position: int, problem: str, repair: str, explanation: str
 ) -> None:
@@ -501,9 +486,7 @@ def test_strict_errors(
     assert str(caught.value) == f"{problem} at position {position + 1} in {text!r}"
 
 
-@pytest.mark.parametrize(
-    ("text", "position", "problem", "repair", "explanation"), PROBLEMS
-)
+@pytest.mark.parametrize(("text", "position", "problem", "repair", "explanation"), PROBLEMS)
 def test_lenient_repairs(
     text: str, position: int, problem: str, repair: str, explanation: str
 ) -> None:
@@ -619,12 +602,8 @@ FRAGMENTS = [
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.one_of(st.text(), st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
-)
-def test_lenient_never_raises_and_strict_raises_only_syntax_errors(
-    index, text: str
-) -> None:
+@given(st.one_of(st.text(), st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join)))
+def test_lenient_never_raises_and_strict_raises_only_syntax_errors(index, text: str) -> None:
     parsed = parse_query(text, strict=False)
     assert isinstance(parsed.explanation, str)
     run(index, parsed)  # and Whoosh can run what it gives

@@ -1,0 +1,370 @@
+"""The ``search`` command: parse arguments, call the public API, print, map errors.
+
+Data goes to stdout, diagnostics to stderr. Exit 0 on success (zero hits included),
+1 when something went wrong, 2 for bad usage. Errors are mapped to exit codes in one
+place, :class:`SearchGroup`, so no traceback ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+import click
+
+import search
+
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    default="index",
+    show_default=True,
+    envvar="SEARCH_INDEX",
+    type=click.Path(file_okay=False),
+    help="Index folder (or set SEARCH_INDEX).",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+class SearchGroup(click.Group):
+    """A click group that turns every error into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except search.SearchError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
+            _fail(f"unexpected {type(exc).__name__}: {exc} - please report this")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check a --since/--until value early, so a typo is a usage error (exit 2)."""
+    if value is not None:
+        try:
+            search.parse_date_span(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return value
+
+
+@click.group(
+    name="search", cls=SearchGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(package_name="news-search")
+def main() -> None:
+    """Full-text search for folders of news articles.
+
+    \b
+    search index corpus/
+    search query "Taliban provincial capitals"
+    search query 'title:taliban AND source:"Newsweek Pakistan"' --since 2021-08-01
+    """
+
+
+# -- index ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@INDEX_OPTION
+@click.option("--rebuild", is_flag=True, help="Empty the index first and read every file.")
+@click.option(
+    "--wait",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for another indexing run to finish.",
+)
+@click.option("--follow-symlinks", is_flag=True, help="Follow links out of the given folders.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+@JSON_OPTION
+def index(
+    paths: tuple[str, ...],
+    index_dir: str,
+    rebuild: bool,
+    wait: float,
+    follow_symlinks: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Index the articles in PATHS (folders are read recursively).
+
+    New and changed files are (re)indexed, articles whose file disappeared are
+    removed, unchanged files are skipped. Reads .html/.htm, .txt, .json and .jsonl
+    files (also gzipped). Exits 1 if some files could not be read; the others are
+    indexed all the same.
+
+    \b
+    search index corpus/
+    search index ~/saved-pages/ exports/feed.jsonl --index my-index/
+    """
+    with search.Indexer(index_dir, wait=wait) as indexer, _progress(quiet) as progress:
+        report = indexer.sync(
+            paths, rebuild=rebuild, follow_symlinks=follow_symlinks, progress=progress
+        )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        for item in report.skipped:
+            click.echo(f"skipped {item.path}: {item.reason}", err=True)
+        if not quiet:
+            for item in report.problems:
+                click.echo(f"warning: {item.path}: {item.reason}", err=True)
+        click.echo(_summary_line(report))
+    if report.skipped:
+        sys.exit(1)
+
+
+class _progress:
+    """A progress bar on a terminal, nothing elsewhere; the callable the indexer calls."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        return self if self.enabled else None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
+
+
+def _summary_line(report: search.SyncReport) -> str:
+    reasons = Counter(item.reason.split(":")[0].split(" (")[0] for item in report.skipped)
+    why = ", ".join(f"{reason}: {count}" for reason, count in sorted(reasons.items()))
+    skipped = f"{len(report.skipped)} files skipped" + (f" ({why})" if why else "")
+    return (
+        f"{report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged, {skipped} in {report.seconds:.1f}s"
+    )
+
+
+# -- query ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("text")
+@INDEX_OPTION
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--page", "-p", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--sort",
+    type=click.Choice(search.SORTS),
+    default="relevance",
+    show_default=True,
+    help="date = oldest first, -date = newest first.",
+)
+@click.option("--since", callback=_date_option, help="YYYY, YYYY-MM or YYYY-MM-DD, included.")
+@click.option("--until", callback=_date_option, help="YYYY, YYYY-MM or YYYY-MM-DD, included.")
+@click.option("--source", help="Only articles whose source contains these words.")
+@click.option("--any", "mode", flag_value="any", help="Match any of the words.")
+@click.option("--all", "mode", flag_value="all", help="Insist on every word.")
+@click.option("--strict", is_flag=True, help="Fail on a malformed query instead of repairing it.")
+@click.option("--explain", is_flag=True, help="Print how the query was understood.")
+@JSON_OPTION
+def query(text: str, index_dir: str, **options: Any) -> None:
+    """Search the index for TEXT.
+
+    By default an article must contain every word; a long query returns its best
+    matches. Supports AND, OR, NOT, -word, (groups), "phrases", "phrase"~3, word*,
+    word~, and fields: title:, author: (by:), source: (site:), tag:, url:, body:,
+    date:2021-08, date:[2021-08-01 TO 2021-08-31], date:>=2021-08-01.
+
+    \b
+    search query "Taliban provincial capitals"
+    search query 'title:taliban AND source:"Newsweek Pakistan" NOT kabul' --json
+    search query "oil prices" --since 1987-03 --sort -date --limit 20
+    """
+    as_json, explain, strict = (
+        options.pop("as_json"),
+        options.pop("explain"),
+        options.pop("strict"),
+    )
+    options["mode"] = options["mode"] or "auto"
+    with search.Searcher(index_dir) as searcher:
+        results = searcher.search(text, strict=strict, **options)
+    if as_json:
+        payload = results.to_dict()
+        if explain:
+            payload["explanation"] = _explanation(text, options["mode"])
+        _print_json(payload)
+        return
+    for warning in results.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if explain:
+        click.echo(f"query: {_explanation(text, options['mode'])}\n")
+    _print_results(results)
+
+
+def _explanation(text: str, mode: str) -> str:
+    return search.parse_query(text, mode=mode, strict=False).explanation
+
+
+def _print_results(results: search.Results) -> None:
+    if not results.hits:
+        more = f" (page {results.page} is past the last page)" if results.total else ""
+        click.echo(f"No articles match{more}.")
+        return
+    for hit in results.hits:
+        click.echo(click.style(f"{hit.rank}. {hit.title or '(no title)'}", bold=True))
+        click.echo("   " + " · ".join(_hit_facts(hit)))
+        if hit.snippet:
+            click.echo("   " + _highlight(hit.snippet, hit.highlights))
+        click.echo()
+    first = results.hits[0].rank
+    noun = "match" if results.total == 1 else "matches"
+    click.echo(f"Showing {first}-{results.hits[-1].rank} of {results.total} {noun}.")
+
+
+def _hit_facts(hit: search.Hit) -> list[str]:
+    facts = [
+        hit.source or "",
+        _day(hit.date),
+        ", ".join(hit.authors),
+        hit.url or hit.path,
+    ]
+    return [fact for fact in facts if fact]
+
+
+def _day(value: dt.datetime | None) -> str:
+    return value.date().isoformat() if value is not None else ""
+
+
+def _highlight(snippet: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """Matched words in bold yellow; click drops the colour when not on a terminal."""
+    out, last = [], 0
+    for start, end in spans:
+        out.append(snippet[last:start])
+        out.append(click.style(snippet[start:end], fg="yellow", bold=True))
+        last = end
+    out.append(snippet[last:])
+    return "".join(out)
+
+
+# -- show, extract, stats --------------------------------------------------------------
+
+
+@main.command()
+@click.argument("article_id", metavar="ID")
+@INDEX_OPTION
+@JSON_OPTION
+def show(article_id: str, index_dir: str, as_json: bool) -> None:
+    """Print the whole article with this ID (its url, or its file path).
+
+    \b
+    search show https://example.com/news/story.html --json
+    """
+    with search.Searcher(index_dir) as searcher:
+        article = searcher.get(article_id)
+    if as_json:
+        _print_json(article.to_dict())
+    else:
+        _print_article(article)
+
+
+def _print_article(article: search.Article) -> None:
+    click.echo(click.style(article.title or "(no title)", bold=True))
+    for label, value in (
+        ("id", article.id),
+        ("source", article.source),
+        ("authors", ", ".join(article.authors)),
+        ("date", article.date.isoformat() if article.date else ""),
+        ("url", article.url),
+        ("path", article.path),
+        ("tags", ", ".join(article.tags)),
+        ("language", article.language),
+        ("summary", article.summary),
+    ):
+        if value:
+            click.echo(f"{label}: {value}")
+    click.echo()
+    click.echo(article.body)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@JSON_OPTION
+def extract(files: tuple[str, ...], as_json: bool) -> None:
+    """Print what the reader gets from FILES, without indexing.
+
+    With --json, one JSON object per article per line. Exits 1 if a file gives no
+    article.
+
+    \b
+    search extract page.html --json
+    """
+    failed = False
+    for path in files:
+        try:
+            articles = search.extract_file(path, on_problem=lambda p, f=path: _warn(f, p))
+        except search.ExtractError as exc:
+            click.echo(f"skipped {exc}", err=True)
+            failed = True
+            continue
+        except OSError as exc:
+            click.echo(f"skipped {path}: {exc.strerror or exc}", err=True)
+            failed = True
+            continue
+        for article in articles:
+            if as_json:
+                click.echo(json.dumps(article.to_dict(), ensure_ascii=False))
+            else:
+                _print_article(article)
+                click.echo()
+    if failed:
+        sys.exit(1)
+
+
+def _warn(path: str, problem: str) -> None:
+    click.echo(f"warning: {path}: {problem}", err=True)
+
+
+@main.command()
+@INDEX_OPTION
+@JSON_OPTION
+def stats(index_dir: str, as_json: bool) -> None:
+    """Print what the index holds: articles, sources, date span, size, last update.
+
+    \b
+    search stats --index my-index/ --json
+    """
+    with search.Searcher(index_dir) as searcher:
+        info = searcher.stats()
+    if as_json:
+        _print_json(info.to_dict())
+        return
+    click.echo(f"index:       {info.path}")
+    click.echo(f"articles:    {info.articles}")
+    click.echo(f"files:       {info.files}")
+    click.echo(f"dates:       {_day(info.first_date) or '-'} to {_day(info.last_date) or '-'}")
+    click.echo(f"size:        {info.size_bytes / 1e6:.1f} MB")
+    updated = info.last_update.strftime("%Y-%m-%d %H:%M:%S") if info.last_update else "-"
+    click.echo(f"last update: {updated}")
+    click.echo(f"sources:     {len(info.sources)}")
+    for name, count in info.sources[:10]:
+        click.echo(f"  {count:>6}  {name or '(none)'}")

@@ -1,0 +1,448 @@
+"""Articles -> index: sync folders of files, add and delete articles from code.
+
+A sync compares the files on disk with the file states recorded in the index
+(:data:`search.schema.FILE_FIELD`): new and changed files are read again, files that
+disappeared lose their articles, unchanged files are not opened. Work is committed in
+batches, each file's deletions and additions in the same commit, so an interrupted run
+leaves the index as the last commit left it and the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.writing import CLEAR
+
+from search.errors import ExtractError, IndexBusyError, IndexCorruptError
+from search.extract import extract_file, is_article_file
+from search.models import Article, Skipped, SyncReport
+from search.schema import FILE_FIELD, build_schema, document_for
+
+__all__ = ["Indexer"]
+
+# Articles written between commits: a crash loses at most this much work, and a commit
+# costs a segment merge, so batches are neither tiny nor huge.
+BATCH_ARTICLES = 2000
+
+# A file next to the Whoosh lock naming the process that writes, so a second writer
+# can say who holds the index. Whoosh's lock is an OS file lock: it dies with its process.
+HOLDER_FILE = "WRITER.json"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the index recorded about one file when it was last read."""
+
+    path: str
+    mtime_ns: int
+    size: int
+    sha1: str
+
+    @property
+    def key(self) -> str:
+        """The term stored in :data:`FILE_FIELD` for this state."""
+        return f"{self.path}\t{self.mtime_ns}\t{self.size}\t{self.sha1}"
+
+    @classmethod
+    def parse(cls, key: str) -> FileState | None:
+        """Read a state back from its term; None if the term is malformed."""
+        parts = key.rsplit("\t", 3)
+        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+            return None
+        return cls(parts[0], int(parts[1]), int(parts[2]), parts[3])
+
+
+@dataclass
+class _Tally:
+    """Running counts of one sync."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[Skipped] = field(default_factory=list)
+
+
+def _hash_file(path: str) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _inside(path: str, roots: Iterable[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def walk_article_files(
+    paths: Iterable[str | os.PathLike[str]], *, follow_symlinks: bool = False
+) -> tuple[list[str], list[str], list[Skipped]]:
+    """Find the article files under ``paths``.
+
+    Returns the absolute roots, the sorted absolute file paths, and the given paths that
+    do not exist. Hidden files and folders are passed over; symbolic links are followed
+    only when they stay inside the given roots, unless ``follow_symlinks`` is true.
+    """
+    roots, files, missing = [], set(), []
+    for given in paths:
+        root = os.path.abspath(os.fspath(given))
+        roots.append(root)
+        if os.path.isfile(root):
+            files.add(root)
+        elif os.path.isdir(root):
+            files.update(_walk_folder(root, follow_symlinks))
+        else:
+            missing.append(Skipped(os.fspath(given), "no such file or folder"))
+    real_roots = [os.path.realpath(root) for root in roots]
+    kept = [f for f in files if follow_symlinks or _inside(os.path.realpath(f), real_roots)]
+    return roots, sorted(kept), missing
+
+
+def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
+    seen: set[tuple[int, int]] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=follow_symlinks):
+        # A link loop would otherwise be walked forever when links are followed.
+        stat = os.stat(folder)
+        if (stat.st_dev, stat.st_ino) in seen:
+            subfolders[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in names:
+            if not name.startswith(".") and is_article_file(name):
+                yield os.path.join(folder, name)
+
+
+class Indexer:
+    """Writes articles into the index at ``index_dir``, creating it when needed.
+
+    Use as a context manager. ``wait`` is how many seconds to wait for another writer
+    to finish before raising :class:`~search.errors.IndexBusyError`.
+
+    >>> with Indexer("index") as indexer:                      # doctest: +SKIP
+    ...     report = indexer.sync(["corpus/"])
+    """
+
+    def __init__(self, index_dir: str | os.PathLike[str] = "index", *, wait: float = 30.0) -> None:
+        self.index_dir = os.fspath(index_dir)
+        self.wait = wait
+        self._ix = self._open_or_create()
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the index. Safe to call twice."""
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    def _open_or_create(self) -> whoosh_index.Index:
+        os.makedirs(self.index_dir, exist_ok=True)
+        try:
+            if not whoosh_index.exists_in(self.index_dir):
+                return whoosh_index.create_in(self.index_dir, build_schema())
+            ix = whoosh_index.open_dir(self.index_dir)
+        except (OSError, EOFError, ValueError, whoosh_index.IndexError) as exc:
+            raise IndexCorruptError(self.index_dir, str(exc) or type(exc).__name__) from exc
+        if set(ix.schema.names()) != set(build_schema().names()):
+            ix.close()
+            raise IndexCorruptError(self.index_dir, "it was built with a different field layout")
+        return ix
+
+    # -- writing ---------------------------------------------------------------------
+
+    def _writer(self):
+        try:
+            writer = self._ix.writer(timeout=self.wait, delay=0.25)
+        except LockError as exc:
+            raise IndexBusyError(self.index_dir, self._holder(), self.wait) from exc
+        self._write_holder()
+        return writer
+
+    def _commit(self, writer, *, clear: bool = False) -> None:
+        try:
+            writer.commit(mergetype=CLEAR) if clear else writer.commit()
+        finally:
+            self._remove_holder()
+
+    def _holder_path(self) -> str:
+        return os.path.join(self.index_dir, HOLDER_FILE)
+
+    def _write_holder(self) -> None:
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        with open(self._holder_path(), "w", encoding="utf-8") as handle:
+            json.dump(info, handle)
+
+    def _remove_holder(self) -> None:
+        try:
+            os.remove(self._holder_path())
+        except FileNotFoundError:
+            pass
+
+    def _holder(self) -> str:
+        try:
+            with open(self._holder_path(), encoding="utf-8") as handle:
+                info = json.load(handle)
+            since = dt.datetime.fromtimestamp(info["since"]).strftime("%Y-%m-%d %H:%M:%S")
+            return f"process {info['pid']} on {info['host']} since {since}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""
+
+    def add(self, articles: Iterable[Article]) -> int:
+        """Add articles given by code, replacing any with the same id.
+
+        Returns how many were written. Raises IndexBusyError if another writer holds the
+        index longer than ``wait``.
+        """
+        writer = self._writer()
+        count = 0
+        try:
+            for article in articles:
+                writer.update_document(**document_for(article, ""))
+                count += 1
+        except BaseException:
+            writer.cancel()
+            self._remove_holder()
+            raise
+        self._commit(writer)
+        return count
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete the articles with these ids; returns how many were deleted."""
+        writer = self._writer()
+        try:
+            count = sum(writer.delete_by_term("id", article_id) for article_id in ids)
+        except BaseException:
+            writer.cancel()
+            self._remove_holder()
+            raise
+        self._commit(writer)
+        return count
+
+    # -- syncing folders ---------------------------------------------------------------
+
+    def sync(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        rebuild: bool = False,
+        follow_symlinks: bool = False,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Bring the index in line with the article files under ``paths``.
+
+        New and changed files are read and (re)indexed, articles of files that vanished
+        from under ``paths`` are removed, unchanged files are skipped. With ``rebuild``
+        the index is emptied first (in the first commit, so a failed rebuild leaves the
+        old index). ``progress(done, total)`` is called after each file.
+
+        Returns a :class:`SyncReport`. Unreadable files are listed in its ``skipped``;
+        raises IndexBusyError when another writer holds the index.
+        """
+        started = time.perf_counter()
+        roots, files, missing = walk_article_files(paths, follow_symlinks=follow_symlinks)
+        tally = _Tally(skipped=list(missing))
+        _SyncRun(self, roots, files, tally, rebuild, progress).run()
+        return SyncReport(
+            added=tally.added,
+            updated=tally.updated,
+            removed=tally.removed,
+            unchanged=tally.unchanged,
+            skipped=tuple(tally.skipped),
+            problems=tuple(tally.problems),
+            seconds=time.perf_counter() - started,
+        )
+
+
+class _SyncRun:
+    """One sync: decides per file, writes in batches, tallies what it did."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        roots: list[str],
+        files: list[str],
+        tally: _Tally,
+        rebuild: bool,
+        progress: Progress | None,
+    ) -> None:
+        self.indexer = indexer
+        self.roots = roots
+        self.files = files
+        self.tally = tally
+        self.clear = rebuild
+        self.progress = progress
+        # One view of the index as it was before this run answers every question about
+        # old states; this run's own writes are tracked in memory.
+        self.before = indexer._ix.searcher()
+        self.states = {} if rebuild else _read_states(self.before)
+        self.known_ids = set() if rebuild else _live_terms(self.before, "id")
+        self.writer = None
+        self.pending = 0
+        self.claimed: dict[str, str] = {}  # id -> path, for ids written by this run
+
+    def run(self) -> None:
+        """Remove vanished files, then read and write new and changed ones."""
+        try:
+            self._remove_vanished()
+            for done, path in enumerate(self.files, start=1):
+                self._sync_file(path)
+                if self.progress:
+                    self.progress(done, len(self.files))
+            self._flush()
+        except BaseException:
+            if self.writer is not None:
+                self.writer.cancel()
+                self.indexer._remove_holder()
+            raise
+        finally:
+            self.before.close()
+
+    def _write(self):
+        if self.writer is None:
+            self.writer = self.indexer._writer()
+        return self.writer
+
+    def _flush(self) -> None:
+        if self.writer is not None or self.clear:
+            writer = self._write()
+            self.indexer._commit(writer, clear=self.clear)
+            self.writer, self.pending, self.clear = None, 0, False
+
+    def _remove_vanished(self) -> None:
+        present = set(self.files)
+        for path, state in self.states.items():
+            if path not in present and _inside(path, self.roots):
+                self.tally.removed += len(self._delete_file(state))
+
+    def _delete_file(self, state: FileState) -> set[str]:
+        ids = {doc["id"] for doc in self.before.documents(**{FILE_FIELD: state.key})}
+        self._write().delete_by_term(FILE_FIELD, state.key)
+        self.known_ids.difference_update(ids)
+        return ids
+
+    def _sync_file(self, path: str) -> None:
+        try:
+            stat = os.stat(path)
+            old = self.states.get(path)
+            if old and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size):
+                self.tally.unchanged += self._count(old)
+                return
+            sha1 = _hash_file(path)
+        except OSError as exc:
+            self.tally.skipped.append(Skipped(path, _os_reason(exc)))
+            return
+        if old and old.sha1 == sha1:
+            self.tally.unchanged += self._count(old)
+            return
+        self._index_file(FileState(path, stat.st_mtime_ns, stat.st_size, sha1), old)
+
+    def _count(self, state: FileState) -> int:
+        return _live_count(self.before.reader(), FILE_FIELD, state.key)
+
+    def _index_file(self, state: FileState, old: FileState | None) -> None:
+        problems: list[str] = []
+        try:
+            articles = extract_file(state.path, on_problem=problems.append)
+        except ExtractError as exc:
+            self.tally.skipped.append(Skipped(state.path, exc.reason))
+            articles = []
+        except OSError as exc:
+            self.tally.skipped.append(Skipped(state.path, _os_reason(exc)))
+            articles = []
+        self.tally.problems.extend(Skipped(state.path, p) for p in problems)
+        if not articles and old is not None:
+            # A file that was readable before and is broken now (a half-finished
+            # download, say) keeps its last good articles until it is fixed or deleted.
+            self.tally.skipped[-1:] = [_kept(self.tally.skipped[-1])]
+            self.tally.unchanged += self._count(old)
+            return
+        old_ids = self._delete_file(old) if old is not None else set()
+        new_ids = self._add_articles(state, articles)
+        self.tally.added += len(new_ids - old_ids)
+        self.tally.updated += len(new_ids & old_ids)
+        self.tally.removed += len(old_ids - new_ids)
+        if self.pending >= BATCH_ARTICLES:
+            self._flush()
+
+    def _add_articles(self, state: FileState, articles: list[Article]) -> set[str]:
+        written = set()
+        for article in articles:
+            owner = self._owner(article.id)
+            if owner is not None:
+                reason = f"{article.id!r} is already indexed from {owner}"
+                self.tally.problems.append(Skipped(state.path, f"duplicate id: {reason}"))
+                continue
+            self._write().add_document(**document_for(article, state.key))
+            self.claimed[article.id] = state.path
+            written.add(article.id)
+            self.pending += 1
+        return written
+
+    def _owner(self, article_id: str) -> str | None:
+        """The path that already holds ``article_id`` in the index or in this run."""
+        if article_id in self.claimed:
+            return self.claimed[article_id]
+        if article_id not in self.known_ids:
+            return None
+        stored = self.before.document(id=article_id)
+        return stored.get("path") or "code" if stored else None
+
+
+def _live_count(reader, fieldname: str, text: str) -> int:
+    """Count the live documents holding a term (the term list keeps deleted ones)."""
+    if (fieldname, text) not in reader:
+        return 0
+    return sum(1 for _ in reader.postings(fieldname, text).all_ids())
+
+
+def _live_terms(searcher, fieldname: str) -> set[str]:
+    reader = searcher.reader()
+    terms = (term.decode("utf-8") for term in reader.lexicon(fieldname))
+    if not reader.has_deletions():
+        return set(terms)
+    return {term for term in terms if _live_count(reader, fieldname, term)}
+
+
+def _read_states(searcher) -> dict[str, FileState]:
+    states = {}
+    for key in _live_terms(searcher, FILE_FIELD):
+        state = FileState.parse(key)
+        if state is not None:
+            states[state.path] = state
+    return states
+
+
+def _kept(skipped: Skipped) -> Skipped:
+    return Skipped(skipped.path, f"{skipped.reason} (kept the articles indexed before)")
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished while indexing"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def index_size(index_dir: str | os.PathLike[str]) -> int:
+    """Return the bytes the index files take on disk."""
+    return sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())

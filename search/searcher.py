@@ -1,0 +1,301 @@
+"""Searcher: open an index, answer queries, return plain results.
+
+Results are built while the engine's searcher is open and hold only plain values, so
+they stay valid after the :class:`Searcher` is closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import sorting
+
+from search.errors import (
+    ArticleNotFoundError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    QuerySyntaxError,
+)
+from search.models import Article, Hit, IndexStats, Results
+from search.query import ParsedQuery, date_filter_query, parse_date_span, parse_query
+from search.schema import FILE_FIELD, article_from_stored, build_schema, name_analyzer
+from search.snippets import make_snippet
+
+__all__ = ["SORTS", "Searcher"]
+
+SORTS = ("relevance", "date", "-date")
+MAX_LIMIT = 1000
+_SNIPPET_FIELDS = frozenset({"title", "summary", "body"})
+_NAMES = name_analyzer()
+_NO_DATE = build_schema()["date"].default
+
+DateLike = "str | dt.date | dt.datetime | None"
+
+
+class Searcher:
+    """Searches the index at ``index_dir``.
+
+    Use as a context manager. One Searcher may be shared by several threads: each
+    thread reads through its own engine searcher, and every search first picks up what
+    writers have committed since.
+
+    >>> with Searcher("index") as s:                            # doctest: +SKIP
+    ...     results = s.search("taliban provincial capitals", limit=5)
+
+    Raises :class:`~search.errors.IndexNotFoundError` when there is no index there.
+    """
+
+    def __init__(self, index_dir: str | os.PathLike[str] = "index") -> None:
+        self.index_dir = os.fspath(index_dir)
+        self._ix = _open_index(self.index_dir)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list = []  # every engine searcher handed out, to close them all
+        self._closed = False
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the index and every thread's engine searcher. Safe to call twice."""
+        with self._lock:
+            for engine_searcher in self._open:
+                engine_searcher.close()
+            self._open.clear()
+            self._closed = True
+
+    def _engine(self):
+        """This thread's engine searcher, refreshed if the index changed."""
+        if self._closed:
+            raise ValueError("this Searcher is closed")
+        current = getattr(self._local, "searcher", None)
+        if current is None:
+            current = self._ix.searcher()
+        elif not current.up_to_date():
+            fresh = current.refresh()
+            with self._lock:
+                self._open.remove(current)
+            current = fresh
+        else:
+            return current
+        with self._lock:
+            self._open.append(current)
+        self._local.searcher = current
+        return current
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: str = "relevance",
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | None = None,
+        mode: str = "auto",
+        strict: bool = True,
+    ) -> Results:
+        """Search for ``text`` and return one page of :class:`Results`.
+
+        ``sort`` is "relevance", "date" (oldest first) or "-date" (newest first).
+        ``since`` and ``until`` take dates or "YYYY", "YYYY-MM", "YYYY-MM-DD" and include
+        the whole period they name. ``source`` keeps articles whose source contains
+        those words. ``mode`` says how words without operators combine: "auto" (all
+        words for short queries, the best matches for long ones), "all" or "any".
+        With ``strict`` false, a malformed query is repaired and ``Results.warnings``
+        says how.
+
+        Raises QuerySyntaxError (or UnknownFieldError) for a malformed query in strict
+        mode, and ValueError for a bad ``limit``, ``page`` or ``sort``.
+        """
+        started = time.perf_counter()
+        _check_paging(limit, page, sort)
+        parsed = parse_query(text, mode=mode, strict=strict)
+        restriction = _restriction(parsed, since, until, source)
+        if sort == "relevance" and isinstance(parsed.query, wq.Every):
+            sort = "-date"  # nothing to rank by: a listing reads best newest first
+        engine = self._engine()
+        found = engine.search(
+            parsed.query, limit=page * limit, filter=restriction, sortedby=_sort_key(sort)
+        )
+        terms = _snippet_terms(parsed, engine.reader())
+        first = (page - 1) * limit
+        hits = tuple(
+            _hit(first + offset + 1, found[index], terms, sort == "relevance")
+            for offset, index in enumerate(range(first, min(len(found), page * limit)))
+        )
+        return Results(
+            query=text,
+            total=len(found),
+            hits=hits,
+            page=page,
+            limit=limit,
+            elapsed=time.perf_counter() - started,
+            warnings=parsed.warnings,
+        )
+
+    def get(self, article_id: str) -> Article:
+        """Return the whole article with this id; raises ArticleNotFoundError."""
+        stored = self._engine().document(id=article_id)
+        if stored is None:
+            raise ArticleNotFoundError(article_id)
+        return article_from_stored(stored)
+
+    def stats(self) -> IndexStats:
+        """Return counts, sources, date span, size on disk and time of the last change."""
+        engine = self._engine()
+        dated = engine.search(wq.Every("date"), limit=1, sortedby="date")
+        newest = engine.search(wq.Every("date"), limit=1, sortedby="date", reverse=True)
+        return IndexStats(
+            path=self.index_dir,
+            articles=engine.doc_count(),
+            files=_count_live_terms(engine.reader(), FILE_FIELD),
+            sources=_source_counts(engine),
+            first_date=dated[0].get("date") if len(dated) else None,
+            last_date=newest[0].get("date") if len(newest) else None,
+            size_bytes=sum(p.stat().st_size for p in Path(self.index_dir).glob("*") if p.is_file()),
+            last_update=_last_update(self.index_dir),
+        )
+
+
+def _open_index(index_dir: str):
+    if not os.path.isdir(index_dir) or not whoosh_index.exists_in(index_dir):
+        raise IndexNotFoundError(index_dir)
+    try:
+        return whoosh_index.open_dir(index_dir)
+    except (OSError, EOFError, ValueError, whoosh_index.IndexError) as exc:
+        raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
+
+
+def _check_paging(limit: int, page: int, sort: str) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if page < 1:
+        raise ValueError(f"page must be 1 or more, not {page}")
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+
+
+def _sort_key(sort: str) -> sorting.FacetType | None:
+    """The engine's sort order for ``sort``; undated articles last either way.
+
+    The date column stores a missing date as the largest value, which a plain reversed
+    sort would put first.
+    """
+    if sort == "relevance":
+        return None
+    sign = -1 if sort == "-date" else 1
+
+    def key(value: int) -> tuple[bool, int]:
+        return value == _NO_DATE, sign * value
+
+    return sorting.TranslateFacet(key, sorting.FieldFacet("date"))
+
+
+def _date_bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
+    """The start (or the exclusive end) of the period a date value names."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        start = dt.datetime(value.year, value.month, value.day)
+        return start + dt.timedelta(days=1) if end else start
+    try:
+        span = parse_date_span(value)
+    except ValueError as exc:
+        raise QuerySyntaxError(value, 0, str(exc)) from exc
+    return span[1] if end else span[0]
+
+
+def _restriction(
+    parsed: ParsedQuery,
+    since: str | dt.date | None,
+    until: str | dt.date | None,
+    source: str | None,
+) -> wq.Query | None:
+    """The filter for the dates and source asked for, in the query and as options.
+
+    Dates go in a filter, never in the scored query: Whoosh 2.7.4 miscounted totals
+    for ``word AND date:[...]`` searched with a limit (tests/test_searcher.py pins it).
+    """
+    start, end = _date_bound(since, end=False), _date_bound(until, end=True)
+    if parsed.date_filter is not None:
+        start = max(filter(None, (start, parsed.date_filter[0])), default=None)
+        end = min(filter(None, (end, parsed.date_filter[1])), default=None)
+    parts = []
+    if start is not None or end is not None:
+        parts.append(date_filter_query(start, end))
+    words = [token.text for token in _NAMES(source or "")]
+    if words:
+        parts.append(wq.Phrase("source", words) if len(words) > 1 else wq.Term("source", words[0]))
+    return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
+
+
+def _snippet_terms(parsed: ParsedQuery, reader) -> frozenset[str]:
+    """The analyzed words the query looks for in title, summary or body, with wildcards
+    and fuzzy words expanded to the words the index holds.
+
+    Not ``Query.existing_terms``: in Whoosh 2.7.4 it reuses its ``fieldname`` argument
+    as a loop variable and drops the terms of every field but one.
+    """
+    terms = set()
+    for leaf in parsed.query.leaves():
+        if leaf.field() not in _SNIPPET_FIELDS:
+            continue
+        for _, text in leaf.expanded_terms(reader, phrases=True):
+            terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return frozenset(terms)
+
+
+def _hit(rank: int, found, terms: frozenset[str], scored: bool) -> Hit:
+    stored = found.fields()
+    article = article_from_stored(stored)
+    snippet, spans = make_snippet(article.body or article.summary, terms)
+    return Hit(
+        rank=rank,
+        score=float(found.score or 0.0) if scored else 0.0,
+        id=article.id,
+        title=article.title,
+        url=article.url,
+        source=article.source,
+        authors=article.authors,
+        date=article.date,
+        summary=article.summary,
+        path=article.path,
+        snippet=snippet,
+        highlights=spans,
+    )
+
+
+def _count_live_terms(reader, fieldname: str) -> int:
+    count = 0
+    for term in reader.lexicon(fieldname):
+        if any(True for _ in reader.postings(fieldname, term.decode("utf-8")).all_ids()):
+            count += 1
+    return count
+
+
+def _source_counts(engine) -> tuple[tuple[str, int], ...]:
+    """Articles per source, most first, counted from the source column."""
+    found = engine.search(wq.Every(), groupedby="site", maptype=sorting.Count, limit=1)
+    counts = found.groups("site")
+    named = {(key or ""): count for key, count in counts.items()}
+    return tuple(sorted(named.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _last_update(index_dir: str) -> dt.datetime | None:
+    tocs = list(Path(index_dir).glob("_*_*.toc"))
+    if not tocs:
+        return None
+    return dt.datetime.fromtimestamp(max(p.stat().st_mtime for p in tocs))

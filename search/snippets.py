@@ -1,0 +1,106 @@
+"""Snippets: the stretch of an article that best shows why it matched.
+
+Words are compared after the same analysis the index applied (lower case, accents
+folded, stemmed), so "capitals" in a query marks "capital" in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import lru_cache
+
+from search.schema import TOKEN_PATTERN, text_analyzer
+
+__all__ = ["make_snippet"]
+
+SNIPPET_CHARS = 240
+
+_WORD = re.compile(TOKEN_PATTERN)
+_SPACE = re.compile(r"\s+")
+_ANALYZER = text_analyzer()
+
+
+@lru_cache(maxsize=65536)
+def _analyzed(word: str) -> tuple[str, ...]:
+    # Cached: the same words recur across a page of hits and across queries.
+    return tuple(token.text for token in _ANALYZER(word))
+
+
+def _matches(text: str, terms: Collection[str]) -> list[tuple[int, int, str]]:
+    """Every word of ``text`` whose analyzed form is a query term, as (start, end, term)."""
+    found = []
+    for match in _WORD.finditer(text):
+        for form in _analyzed(match.group()):
+            if form in terms:
+                found.append((match.start(), match.end(), form))
+                break
+    return found
+
+
+def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
+    """The [first, last] match indexes of the window of ``width`` characters holding the
+    most distinct terms (the earliest such window on ties)."""
+    best, best_count, first = (0, 0), 0, 0
+    for last in range(len(matches)):
+        while matches[last][1] - matches[first][0] > width:
+            first += 1
+        count = len({term for _, _, term in matches[first : last + 1]})
+        if count > best_count:
+            best, best_count = (first, last), count
+    return best
+
+
+def _widen(text: str, start: int, end: int, width: int) -> tuple[int, int]:
+    """Grow [start, end) to about ``width`` characters, centred, cut at white space."""
+    spare = max(0, width - (end - start))
+    start = max(0, start - spare // 3)
+    end = min(len(text), max(end, start + width))
+    if start > 0:
+        space = text.find(" ", start, end)
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    return start, end
+
+
+def make_snippet(
+    text: str, terms: Collection[str], *, width: int = SNIPPET_CHARS
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Return the best fragment of ``text`` for the analyzed query ``terms``.
+
+    Returns the fragment (white space folded, "…" where the text was cut) and the
+    (start, end) spans of matched words inside it. Without a match, the fragment is the
+    start of the text and the spans are empty.
+    """
+    matches = _matches(text, terms) if terms else []
+    if matches:
+        first, last = _best_window(matches, width)
+        start, end = _widen(text, matches[first][0], matches[last][1], width)
+    else:
+        start, end = _widen(text, 0, 0, width)
+    return _render(text, start, end, [m for m in matches if start <= m[0] and m[1] <= end])
+
+
+def _render(
+    text: str, start: int, end: int, matches: list[tuple[int, int, str]]
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Cut [start, end) out of ``text`` with white space folded, moving the spans along."""
+    pieces, spans, length, cursor = [], [], 0, start
+    prefix = "… " if start > 0 else ""
+    pieces.append(prefix)
+    length += len(prefix)
+    for match_start, match_end, _ in matches:
+        plain = _SPACE.sub(" ", text[cursor:match_start])
+        pieces.append(plain)
+        length += len(plain)
+        word = text[match_start:match_end]
+        spans.append((length, length + len(word)))
+        pieces.append(word)
+        length += len(word)
+        cursor = match_end
+    pieces.append(_SPACE.sub(" ", text[cursor:end]))
+    if end < len(text):
+        pieces.append(" …")
+    return "".join(pieces).rstrip(), tuple(spans)

@@ -1,0 +1,239 @@
+"""The search command: exact output, JSON shapes and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import main
+
+HIT_KEYS = [
+    "rank",
+    "score",
+    "id",
+    "title",
+    "url",
+    "source",
+    "authors",
+    "date",
+    "summary",
+    "snippet",
+    "snippet_html",
+    "path",
+]
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_index_prints_one_summary_line(corpus: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "ix")
+    first = run("index", str(corpus), "--index", index)
+    assert first.exit_code == 0, first.output
+    assert re.fullmatch(
+        r"8 added, 0 updated, 0 removed, 0 unchanged, 0 files skipped in \d+\.\ds\n",
+        first.stdout,
+    )
+    assert first.stderr == ""
+    again = run("index", str(corpus), "--index", index)
+    assert again.stdout.startswith("0 added, 0 updated, 0 removed, 8 unchanged, 0 files skipped")
+
+
+def test_index_reports_each_bad_file_and_exits_1(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "bad.json").write_text("[1, 2]")
+    result = run("index", str(corpus), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"skipped {corpus / 'bad.json'}: JSON of the wrong shape: expected an object or a list of objects",
+        f"skipped {corpus / 'empty.txt'}: empty file",
+    ]
+    assert re.fullmatch(
+        r"8 added, 0 updated, 0 removed, 0 unchanged, 2 files skipped "
+        r"\(JSON of the wrong shape: 1, empty file: 1\) in \d+\.\ds\n",
+        result.stdout,
+    )
+
+
+def test_index_json_report(corpus: Path, tmp_path: Path) -> None:
+    result = run("index", str(corpus / "text"), "--index", str(tmp_path / "ix"), "--json")
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("added", "updated", "removed", "unchanged")} == {
+        "added": 2,
+        "updated": 0,
+        "removed": 0,
+        "unchanged": 0,
+    }
+    assert report["skipped"] == [] and report["problems"] == []
+
+
+def test_query_listing(index_dir: Path) -> None:
+    result = run("query", "evacuation flights", "--index", str(index_dir))
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "1. Taliban Seize Kabul Airport Road\n"
+        "   Example Times · 2021-08-15 · Jane Doe · https://example.com/world/kabul-airport\n"
+        "   … on Sunday, witnesses said, as foreign governments raced to finish their "
+        "evacuation flights before the deadline. Thousands of people gathered outside the "
+        "airport gates hoping to board one of the last planes, while soldiers fired warning …\n"
+        "\n"
+        "Showing 1-1 of 1 match.\n"
+    )
+
+
+def test_query_json_schema(index_dir: Path) -> None:
+    result = run("query", "kabul", "--index", str(index_dir), "--json")
+    payload = json.loads(result.stdout)
+    assert list(payload) == ["query", "total", "page", "limit", "elapsed", "warnings", "hits"]
+    assert (payload["query"], payload["total"]) == ("kabul", 2)
+    first = payload["hits"][0]
+    assert list(first) == HIT_KEYS
+    assert (first["rank"], first["id"], first["date"], first["authors"]) == (
+        1,
+        "https://example.com/world/kabul-cash",
+        "2021-08-31T00:00:00",
+        ["Jane Doe"],
+    )
+    assert "<mark>Kabul</mark>" in first["snippet_html"]
+
+
+def test_query_options(index_dir: Path) -> None:
+    ix = str(index_dir)
+    paged = json.loads(
+        run("query", "taliban", "-n", "2", "--page", "2", "--index", ix, "--json").stdout
+    )
+    assert [h["rank"] for h in paged["hits"]] == [3, 4]
+    dated = json.loads(
+        run(
+            "query", "taliban", "--since", "2021-08-10", "--sort", "date", "--index", ix, "--json"
+        ).stdout
+    )
+    assert [h["id"] for h in dated["hits"]] == [
+        "https://example.com/world/kabul-airport",
+        "https://example.com/world/kabul-cash",
+    ]
+    anyway = json.loads(run("query", "kabul oil", "--any", "--index", ix, "--json").stdout)
+    assert anyway["total"] == 4
+    source = json.loads(
+        run("query", "taliban", "--source", "reuters", "--index", ix, "--json").stdout
+    )
+    assert [h["id"] for h in source["hits"]] == ["https://wire.example/1"]
+
+
+def test_zero_hits_is_not_an_error(index_dir: Path) -> None:
+    result = run("query", "zeppelin", "--index", str(index_dir))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "No articles match.\n", "")
+
+
+def test_lenient_query_warns_on_stderr(index_dir: Path) -> None:
+    result = run("query", "colour:red kabul", "--index", str(index_dir))
+    assert result.exit_code == 0
+    assert result.stderr.startswith(
+        "warning: unknown field 'colour' at position 1 - searched as words; known fields: author,"
+    )
+
+
+def test_strict_query_fails_with_exit_1(index_dir: Path) -> None:
+    result = run("query", '"open quote', "--strict", "--index", str(index_dir))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "error: unclosed quote at position 1 in '\"open quote'\n"
+
+
+def test_explain_prints_the_reading(index_dir: Path) -> None:
+    result = run("query", "kabul date:2021-08", "--explain", "--index", str(index_dir))
+    assert result.stdout.startswith("query: kabul ; date in [2021-08-01, 2021-09-01)\n\n1. ")
+
+
+def test_bad_option_value_is_usage_error(index_dir: Path) -> None:
+    result = run("query", "x", "--since", "2021-13", "--index", str(index_dir))
+    assert result.exit_code == 2
+    assert "Invalid value for '--since': bad date '2021-13'" in result.stderr
+
+
+def test_missing_index_names_the_command_to_run(tmp_path: Path) -> None:
+    result = run("query", "x", "--index", str(tmp_path / "none"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: no index at {tmp_path / 'none'} - "
+        f"run `search index --index {tmp_path / 'none'} corpus/` first\n"
+    )
+
+
+def test_index_location_from_environment(index_dir: Path) -> None:
+    result = run("query", "zurich", "--json", env={"SEARCH_INDEX": str(index_dir)})
+    assert json.loads(result.stdout)["total"] == 1
+
+
+def test_show_prints_one_article(index_dir: Path) -> None:
+    result = run("show", "https://wire.example/3", "--index", str(index_dir))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:5] == [
+        "Zürich court fines bank",
+        "id: https://wire.example/3",
+        "source: AFP",
+        "authors: Lena Vogt",
+        "date: 2019-05-01T00:00:00",
+    ]
+    as_json = json.loads(
+        run("show", "https://wire.example/3", "--index", str(index_dir), "--json").stdout
+    )
+    assert as_json["body"] == (
+        "A court in Zürich fined a private bank for failing to report suspicious payments, "
+        "prosecutors said."
+    )
+    missing = run("show", "nope", "--index", str(index_dir))
+    assert (missing.exit_code, missing.stderr) == (
+        1,
+        "error: no article with id 'nope' - ids are listed by `search query ... --json`\n",
+    )
+
+
+def test_extract_prints_json_lines(corpus: Path) -> None:
+    result = run(
+        "extract", str(corpus / "feeds" / "wire.jsonl"), str(corpus / "nope.html"), "--json"
+    )
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == [f"https://wire.example/{n}" for n in (1, 2, 3)]
+    assert records[1]["tags"] == ["markets", "oil"]
+    assert result.stderr.startswith(f"skipped {corpus / 'nope.html'}: ")
+
+
+def test_stats(index_dir: Path) -> None:
+    lines = run("stats", "--index", str(index_dir)).stdout.splitlines()
+    assert lines[1:4] == [
+        "articles:    8",
+        "files:       5",
+        "dates:       2019-01-10 to 2021-08-31",
+    ]
+    assert lines[-6:] == [
+        "sources:     5",
+        "       2  Example Times",
+        "       2  Newsweek Pakistan",
+        "       2  Reuters",
+        "       1  (none)",
+        "       1  AFP",
+    ]
+    assert json.loads(run("stats", "--index", str(index_dir), "--json").stdout)["articles"] == 8
+
+
+@pytest.mark.parametrize("command", ["index", "query", "show", "extract", "stats"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: search {command} [OPTIONS]")
+    examples = [
+        line for line in result.stdout.splitlines() if line.startswith(f"  search {command}")
+    ]
+    assert examples, result.stdout
+
+
+def test_no_arguments_is_usage_error() -> None:
+    assert run("query").exit_code == 2
+    assert run("index").exit_code == 2

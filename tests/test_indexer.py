@@ -1,0 +1,191 @@
+"""Indexer: syncing folders (add, change, delete, no-op), skipped files, locks, code API."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+
+from search import Article, IndexBusyError, Indexer, Searcher, Skipped
+from search.indexer import walk_article_files
+
+
+def sync(index_dir: Path, *paths: Path, **options: object):
+    with Indexer(index_dir, wait=1) as indexer:
+        return indexer.sync(list(paths), **options)
+
+
+def counts(report) -> tuple[int, int, int, int]:
+    return report.added, report.updated, report.removed, report.unchanged
+
+
+def all_ids(index_dir: Path) -> list[str]:
+    ix = whoosh_index.open_dir(str(index_dir))
+    with ix.searcher() as searcher:
+        return sorted(doc["id"] for doc in searcher.all_stored_fields())
+
+
+def bump(path: Path) -> None:
+    """Give a file a new modification time, as an editor saving it would."""
+    later = path.stat().st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+def test_first_sync_adds_every_article(corpus: Path, tmp_path: Path) -> None:
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (8, 0, 0, 0)
+    assert report.skipped == () and report.problems == ()
+    assert len(all_ids(tmp_path / "ix")) == 8
+
+
+def test_second_sync_changes_nothing(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    files_before = sorted(os.listdir(tmp_path / "ix"))
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (0, 0, 0, 8)
+    assert not report.changed
+    assert sorted(os.listdir(tmp_path / "ix")) == files_before
+
+
+def test_changed_file_is_reindexed(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    oil = corpus / "text" / "oil-record.txt"
+    oil.write_text(oil.read_text() + "\nShipping rates doubled as well.\n")
+    bump(oil)
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 1, 0, 7)
+    with Searcher(tmp_path / "ix") as searcher:
+        assert searcher.search("shipping").total == 1
+
+
+def test_touched_but_identical_file_is_unchanged(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    bump(corpus / "feeds" / "wire.jsonl")
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+
+
+def test_changed_jsonl_updates_its_records(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    wire = corpus / "feeds" / "wire.jsonl"
+    lines = wire.read_text().splitlines()
+    wire.write_text("\n".join(lines[:2]) + "\n")  # the Zürich story is gone
+    bump(wire)
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 2, 1, 5)
+    assert "https://wire.example/3" not in all_ids(tmp_path / "ix")
+
+
+def test_deleted_file_loses_its_articles(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    (corpus / "feeds" / "archive.json").unlink()
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 2, 6)
+    assert len(all_ids(tmp_path / "ix")) == 6
+
+
+def test_new_file_is_added(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    (corpus / "text" / "new.txt").write_text("Floods in Sindh\n\nHeavy rain flooded Sindh.\n")
+    assert counts(sync(tmp_path / "ix", corpus)) == (1, 0, 0, 8)
+
+
+def test_sync_of_one_folder_leaves_other_folders_alone(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    report = sync(tmp_path / "ix", corpus / "text")
+    assert counts(report) == (0, 0, 0, 2)
+    assert len(all_ids(tmp_path / "ix")) == 8
+
+
+def test_rebuild_reads_everything_again(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    (corpus / "feeds" / "archive.json").unlink()
+    report = sync(tmp_path / "ix", corpus / "text", rebuild=True)
+    assert counts(report) == (2, 0, 0, 0)
+    assert len(all_ids(tmp_path / "ix")) == 2
+
+
+def test_unreadable_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "broken.json").write_text('{"title": "x", ')
+    report = sync(tmp_path / "ix", corpus, corpus / "missing")
+    assert counts(report) == (8, 0, 0, 0)
+    reasons = {Path(item.path).name: item.reason.split(":")[0] for item in report.skipped}
+    assert reasons == {
+        "empty.txt": "empty file",
+        "broken.json": "invalid JSON",
+        "missing": "no such file or folder",
+    }
+
+
+def test_a_file_broken_after_indexing_keeps_its_articles(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    oil = corpus / "text" / "oil-record.txt"
+    oil.write_bytes(b"")
+    bump(oil)
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (0, 0, 0, 8)
+    assert report.skipped == (Skipped(str(oil), "empty file (kept the articles indexed before)"),)
+
+
+def test_duplicate_url_is_indexed_once(corpus: Path, tmp_path: Path) -> None:
+    copy = corpus / "feeds" / "zz-copy.jsonl"
+    copy.write_text((corpus / "feeds" / "wire.jsonl").read_text().splitlines()[0] + "\n")
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (8, 0, 0, 0)
+    original = corpus / "feeds" / "wire.jsonl"
+    assert [(Path(p.path).name, p.reason) for p in report.problems] == [
+        (
+            "zz-copy.jsonl",
+            f"duplicate id: 'https://wire.example/1' is already indexed from {original}",
+        )
+    ]
+    # Stable: the next run finds the same duplicate and changes nothing.
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+
+
+def test_walk_passes_over_hidden_and_foreign_files(corpus: Path) -> None:
+    (corpus / ".hidden.txt").write_text("Secret\n\nText.\n")
+    (corpus / "notes.md").write_text("# Notes\n")
+    (corpus / "link.txt").symlink_to(corpus.parent / "outside.txt")
+    (corpus.parent / "outside.txt").write_text("Outside\n\nText.\n")
+    _, files, missing = walk_article_files([corpus])
+    assert [Path(f).relative_to(corpus).as_posix() for f in files] == [
+        "feeds/archive.json",
+        "feeds/wire.jsonl",
+        "html/kabul-airport.html",
+        "text/austin-bajwa.txt",
+        "text/oil-record.txt",
+    ]
+    assert missing == []
+    _, followed, _ = walk_article_files([corpus], follow_symlinks=True)
+    assert str(corpus / "link.txt") in followed
+
+
+def test_second_writer_waits_then_names_the_holder(corpus: Path, tmp_path: Path) -> None:
+    with Indexer(tmp_path / "ix") as first:
+        writer = first._writer()  # hold the lock as a running sync would
+        try:
+            started = time.monotonic()
+            with pytest.raises(IndexBusyError) as caught:
+                sync(tmp_path / "ix", corpus)
+            assert time.monotonic() - started >= 1
+        finally:
+            writer.cancel()
+            first._remove_holder()
+    message = str(caught.value)
+    assert f"process {os.getpid()} on" in message
+    assert message.startswith(f"the index at {tmp_path / 'ix'} is being written")
+    assert counts(sync(tmp_path / "ix", corpus)) == (8, 0, 0, 0)
+
+
+def test_articles_from_code_are_added_replaced_and_deleted(tmp_path: Path) -> None:
+    article = Article(id="memo-1", title="Budget memo", body="The budget grows.")
+    with Indexer(tmp_path / "ix") as indexer:
+        assert indexer.add([article]) == 1
+        assert indexer.add([Article(id="memo-1", title="Budget memo", body="It shrinks.")]) == 1
+    with Searcher(tmp_path / "ix") as searcher:
+        assert searcher.get("memo-1").body == "It shrinks."
+        assert searcher.search("budget").total == 1
+    with Indexer(tmp_path / "ix") as indexer:
+        assert indexer.delete(["memo-1", "no-such-id"]) == 1
+    assert all_ids(tmp_path / "ix") == []
