@@ -242,12 +242,9 @@ def _print_results(results: search.Results) -> None:
 
 
 def _hit_facts(hit: search.Hit) -> list[str]:
-    facts = [
-        hit.source or "",
-        _day(hit.date),
-        ", ".join(hit.authors),
-        hit.url or hit.path,
-    ]
+    # A byline that only repeats the source ("by Newsweek Pakistan") says nothing new.
+    authors = ", ".join(author for author in hit.authors if author != hit.source)
+    facts = [hit.source, _day(hit.date), authors, hit.url or hit.path]
     return [fact for fact in facts if fact]
 
 

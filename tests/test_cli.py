@@ -237,3 +237,14 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 def test_no_arguments_is_usage_error() -> None:
     assert run("query").exit_code == 2
     assert run("index").exit_code == 2
+
+
+def test_listing_does_not_repeat_a_byline_that_is_the_source(
+    built: tuple[Path, Path],
+) -> None:
+    folder, index_dir = built
+    result = run("query", "bajwa", "--index", str(index_dir))
+    assert result.stdout.splitlines()[:2] == [
+        "1. Austin Calls Bajwa on Regional Security",
+        f"   Newsweek Pakistan · {folder / 'text' / 'austin-bajwa.txt'}",
+    ]
