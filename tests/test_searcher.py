@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from whoosh import collectors
 from whoosh import query as wq
 from whoosh.filedb.filestore import RamStorage
 
@@ -272,3 +273,17 @@ def test_date_range_is_not_widened_to_the_year() -> None:
         dt.datetime(2019, 6, 30),
         108,
     )
+
+
+def test_whoosh_time_limit_drops_the_filter() -> None:
+    """Whoosh 2.7.4 ignores ``filter=`` under a TimeLimitCollector, which is why the
+    searcher never sets a time limit. If this starts failing, Whoosh fixed the trap."""
+    ix = _dated_index(400)
+    restriction = date_filter_query(dt.datetime(2019, 3, 15), dt.datetime(2019, 7, 1))
+    with ix.searcher() as s:
+        filtered = len(s.search(wq.Term("body", "flood"), filter=restriction, limit=None))
+        timed = collectors.TimeLimitCollector(
+            s.collector(limit=None, filter=restriction), timelimit=60.0
+        )
+        s.search_with_collector(wq.Term("body", "flood"), timed)
+        assert (filtered, len(timed.results())) == (36, 134)
