@@ -23,9 +23,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "FACETS",
+    "PERIODS",
     "SORTS",
     "Article",
     "ArticleNotFoundError",
+    "Copy",
     "ExtractError",
     "Hit",
     "IndexBusyError",
@@ -34,12 +37,14 @@ __all__ = [
     "IndexStats",
     "Indexer",
     "ParsedQuery",
+    "Period",
     "QuerySyntaxError",
     "Results",
     "SearchError",
     "Searcher",
     "Skipped",
     "SyncReport",
+    "Timeline",
     "UnknownFieldError",
     "extract_file",
     "parse_date_span",
@@ -49,6 +54,9 @@ __all__ = [
 # Which module defines each public name.
 _HOMES = {
     "Article": "models",
+    "Copy": "models",
+    "Period": "models",
+    "Timeline": "models",
     "Hit": "models",
     "IndexStats": "models",
     "Results": "models",
@@ -67,6 +75,8 @@ _HOMES = {
     "ParsedQuery": "query",
     "parse_date_span": "query",
     "parse_query": "query",
+    "FACETS": "searcher",
+    "PERIODS": "searcher",
     "SORTS": "searcher",
     "Searcher": "searcher",
 }
@@ -84,9 +94,19 @@ if TYPE_CHECKING:
     )
     from search.extract import extract_file
     from search.indexer import Indexer
-    from search.models import Article, Hit, IndexStats, Results, Skipped, SyncReport
+    from search.models import (
+        Article,
+        Copy,
+        Hit,
+        IndexStats,
+        Period,
+        Results,
+        Skipped,
+        SyncReport,
+        Timeline,
+    )
     from search.query import ParsedQuery, parse_date_span, parse_query
-    from search.searcher import SORTS, Searcher
+    from search.searcher import FACETS, PERIODS, SORTS, Searcher
 
 
 def __getattr__(name: str) -> Any:

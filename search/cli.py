@@ -167,6 +167,39 @@ def _summary_line(report: search.SyncReport) -> str:
 # -- query ---------------------------------------------------------------------------
 
 
+def _facets_option(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple:
+    """Split "source,year" into names, rejecting unknown ones as a usage error."""
+    names = tuple(name.strip() for name in (value or "").split(",") if name.strip())
+    unknown = [name for name in names if name not in search.FACETS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown facet {unknown[0]!r}; choose from {', '.join(search.FACETS)}"
+        )
+    return names
+
+
+def filter_options(command: Any) -> Any:
+    """The options that narrow a query, shared by query and timeline."""
+    for option in reversed(
+        [
+            click.option(
+                "--since", callback=_date_option, help="YYYY, YYYY-MM or YYYY-MM-DD, included."
+            ),
+            click.option(
+                "--until", callback=_date_option, help="YYYY, YYYY-MM or YYYY-MM-DD, included."
+            ),
+            click.option("--source", help="Only articles whose source contains these words."),
+            click.option("--any", "mode", flag_value="any", help="Match any of the words."),
+            click.option("--all", "mode", flag_value="all", help="Insist on every word."),
+            click.option(
+                "--strict", is_flag=True, help="Fail on a malformed query instead of repairing it."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("text")
 @INDEX_OPTION
@@ -179,45 +212,41 @@ def _summary_line(report: search.SyncReport) -> str:
     show_default=True,
     help="date = oldest first, -date = newest first.",
 )
-@click.option("--since", callback=_date_option, help="YYYY, YYYY-MM or YYYY-MM-DD, included.")
-@click.option("--until", callback=_date_option, help="YYYY, YYYY-MM or YYYY-MM-DD, included.")
-@click.option("--source", help="Only articles whose source contains these words.")
-@click.option("--any", "mode", flag_value="any", help="Match any of the words.")
-@click.option("--all", "mode", flag_value="all", help="Insist on every word.")
-@click.option("--strict", is_flag=True, help="Fail on a malformed query instead of repairing it.")
-@click.option("--explain", is_flag=True, help="Print how the query was understood.")
+@filter_options
+@click.option(
+    "--facets",
+    callback=_facets_option,
+    help="Count all matches per source, year, month or day, e.g. --facets source,year.",
+)
+@click.option("--all-copies", is_flag=True, help="List syndicated copies as hits of their own.")
+@click.option("--explain", is_flag=True, help="Print how the query was read and each score.")
 @JSON_OPTION
-def query(text: str, index_dir: str, **options: Any) -> None:
+def query(text: str, index_dir: str, as_json: bool, **options: Any) -> None:
     """Search the index for TEXT.
 
     By default an article must contain every word; a long query returns its best
     matches. Supports AND, OR, NOT, -word, (groups), "phrases", "phrase"~3, word*,
     word~, and fields: title:, author: (by:), source: (site:), tag:, url:, body:,
-    date:2021-08, date:[2021-08-01 TO 2021-08-31], date:>=2021-08-01.
+    date:2021-08, date:[2021-08-01 TO 2021-08-31], date:>=2021-08-01. Copies of one
+    story at several outlets are shown once, with the other sources named.
 
     \b
     search query "Taliban provincial capitals"
     search query 'title:taliban AND source:"Newsweek Pakistan" NOT kabul' --json
     search query "oil prices" --since 1987-03 --sort -date --limit 20
+    search query "oil" --facets source,year
     """
-    as_json, explain, strict = (
-        options.pop("as_json"),
-        options.pop("explain"),
-        options.pop("strict"),
-    )
     options["mode"] = options["mode"] or "auto"
     with search.Searcher(index_dir) as searcher:
-        results = searcher.search(text, strict=strict, **options)
+        results = searcher.search(text, **options)
+    reading = _explanation(text, options["mode"]) if options["explain"] else None
     if as_json:
-        payload = results.to_dict()
-        if explain:
-            payload["explanation"] = _explanation(text, options["mode"])
-        _print_json(payload)
+        _print_json(_results_json(results, reading))
         return
     for warning in results.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if explain:
-        click.echo(f"query: {_explanation(text, options['mode'])}\n")
+    if reading is not None:
+        click.echo(f"query: {reading}\n")
     _print_results(results)
 
 
@@ -225,20 +254,45 @@ def _explanation(text: str, mode: str) -> str:
     return search.parse_query(text, mode=mode, strict=False).explanation
 
 
+def _results_json(results: search.Results, reading: str | None) -> dict[str, Any]:
+    payload = results.to_dict()
+    if reading is not None:
+        payload["explanation"] = reading
+        for hit, shown in zip(results.hits, payload["hits"]):
+            shown["explanation"] = hit.explanation
+    return payload
+
+
 def _print_results(results: search.Results) -> None:
     if not results.hits:
         more = f" (page {results.page} is past the last page)" if results.total else ""
         click.echo(f"No articles match{more}.")
-        return
     for hit in results.hits:
-        click.echo(click.style(f"{hit.rank}. {hit.title or '(no title)'}", bold=True))
-        click.echo("   " + " · ".join(_hit_facts(hit)))
-        if hit.snippet:
-            click.echo("   " + _highlight(hit.snippet, hit.highlights))
-        click.echo()
-    first = results.hits[0].rank
-    noun = "match" if results.total == 1 else "matches"
-    click.echo(f"Showing {first}-{results.hits[-1].rank} of {results.total} {noun}.")
+        _print_hit(hit)
+    if results.hits:
+        noun = "match" if results.total == 1 else "matches"
+        shown = f"{results.hits[0].rank}-{results.hits[-1].rank}"
+        click.echo(f"Showing {shown} of {results.total} {noun}.")
+    for name, pairs in results.facets.items():
+        counts = " · ".join(f"{value} {count}" for value, count in pairs) or "-"
+        click.echo(f"{name}: {counts}")
+    if results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}?")
+
+
+def _print_hit(hit: search.Hit) -> None:
+    click.echo(click.style(f"{hit.rank}. {hit.title or '(no title)'}", bold=True))
+    click.echo("   " + " · ".join(_hit_facts(hit)))
+    if hit.snippet:
+        click.echo("   " + _highlight(hit.snippet, hit.highlights))
+    if hit.copies:
+        sources = sorted({copy.source for copy in hit.copies if copy.source})
+        named = f" ({', '.join(sources)})" if sources else ""
+        noun = "copy" if len(hit.copies) == 1 else "copies"
+        click.echo(f"   also in: {len(hit.copies)} other {noun}{named}")
+    if hit.explanation:
+        click.echo(f"   score: {hit.explanation}")
+    click.echo()
 
 
 def _hit_facts(hit: search.Hit) -> list[str]:
@@ -261,6 +315,82 @@ def _highlight(snippet: str, spans: tuple[tuple[int, int], ...]) -> str:
         last = end
     out.append(snippet[last:])
     return "".join(out)
+
+
+# -- timeline, similar ----------------------------------------------------------------
+
+
+@main.command()
+@click.argument("text")
+@INDEX_OPTION
+@click.option(
+    "--by",
+    type=click.Choice(search.PERIODS),
+    default="month",
+    show_default=True,
+    help="The length of one period.",
+)
+@filter_options
+@JSON_OPTION
+@click.option("--csv", "as_csv", is_flag=True, help="Print period,start,count lines.")
+def timeline(text: str, index_dir: str, as_json: bool, as_csv: bool, **options: Any) -> None:
+    """Show how many articles matching TEXT appeared per day, week, month or year.
+
+    Every period from the first match to the last is shown, empty ones as zero: this is
+    how a story broke and grew. An empty TEXT ("") counts every article.
+
+    \b
+    search timeline "taliban" --by week --since 2021-06
+    search timeline "oil prices" --by month --csv > oil.csv
+    """
+    options["mode"] = options["mode"] or "auto"
+    with search.Searcher(index_dir) as searcher:
+        result = searcher.timeline(text, **options)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        _print_json(result.to_dict())
+    elif as_csv:
+        click.echo("period,start,count")
+        for period in result.periods:
+            click.echo(f"{period.label},{period.start.isoformat()},{period.count}")
+    else:
+        _print_timeline(result)
+
+
+def _print_timeline(result: search.Timeline) -> None:
+    if not result.periods:
+        click.echo("No dated articles match.")
+    widest = max((period.count for period in result.periods), default=0)
+    label_width = max((len(period.label) for period in result.periods), default=0)
+    for period in result.periods:
+        bar = "█" * round(TIMELINE_BAR * period.count / widest) if widest else ""
+        click.echo(f"{period.label:<{label_width}}  {bar:<{TIMELINE_BAR}}  {period.count}")
+    undated = f", {result.undated} without a date" if result.undated else ""
+    noun = "article matches" if result.total == 1 else "articles match"
+    click.echo(f"{result.total} {noun}{undated}.")
+
+
+TIMELINE_BAR = 40
+
+
+@main.command()
+@click.argument("article_id", metavar="ID")
+@INDEX_OPTION
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000))
+@JSON_OPTION
+def similar(article_id: str, index_dir: str, limit: int, as_json: bool) -> None:
+    """List the articles most like the one with this ID, from its key terms.
+
+    \b
+    search similar https://example.com/news/story.html --limit 5
+    """
+    with search.Searcher(index_dir) as searcher:
+        results = searcher.similar(article_id, limit=limit)
+    if as_json:
+        _print_json(results.to_dict())
+    else:
+        _print_results(results)
 
 
 # -- show, extract, stats --------------------------------------------------------------

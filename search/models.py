@@ -11,7 +11,17 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Article", "Hit", "IndexStats", "Results", "Skipped", "SyncReport"]
+__all__ = [
+    "Article",
+    "Copy",
+    "Hit",
+    "IndexStats",
+    "Period",
+    "Results",
+    "Skipped",
+    "SyncReport",
+    "Timeline",
+]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -72,11 +82,35 @@ def hash_text(title: str, body: str) -> str:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another article with the same or nearly the same text as a hit (a syndicated
+    copy), folded into that hit."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    date: dt.datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the copy as JSON-ready values."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "date": _iso(self.date),
+        }
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result.
 
     ``snippet`` is plain text from the body (or summary); ``highlights`` are the
-    ``(start, end)`` character spans of the matched words inside it.
+    ``(start, end)`` character spans of the matched words inside it. ``copies`` are the
+    syndicated copies folded into this hit; ``explanation`` is the score broken down by
+    query word, when it was asked for.
     """
 
     rank: int
@@ -91,6 +125,8 @@ class Hit:
     path: str
     snippet: str = ""
     highlights: tuple[tuple[int, int], ...] = ()
+    copies: tuple[Copy, ...] = ()
+    explanation: str = ""
 
     @property
     def snippet_html(self) -> str:
@@ -120,6 +156,7 @@ class Hit:
             "snippet": self.snippet,
             "snippet_html": self.snippet_html,
             "path": self.path,
+            "copies": [copy.to_dict() for copy in self.copies],
         }
 
 
@@ -127,8 +164,11 @@ class Hit:
 class Results:
     """One page of search results.
 
-    ``total`` counts every match, not just this page. ``warnings`` says what a lenient
-    parse changed in the query text; ``elapsed`` is the search time in seconds.
+    ``total`` counts every match, not just this page (copies folded into a hit
+    included). ``warnings`` says what a lenient parse changed in the query text;
+    ``elapsed`` is the search time in seconds. ``suggestion`` is a respelled query with
+    more matches, when the query found few; ``facets`` maps each facet asked for to its
+    (value, count) pairs over all matches, most first.
     """
 
     query: str
@@ -138,6 +178,8 @@ class Results:
     limit: int = 10
     elapsed: float = 0.0
     warnings: tuple[str, ...] = ()
+    suggestion: str | None = None
+    facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -153,7 +195,44 @@ class Results:
             "limit": self.limit,
             "elapsed": round(self.elapsed, 4),
             "warnings": list(self.warnings),
+            "suggestion": self.suggestion,
+            "facets": {name: [list(pair) for pair in pairs] for name, pairs in self.facets.items()},
             "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class Period:
+    """One period of a timeline: its label ("2021-08"), first day and match count."""
+
+    label: str
+    start: dt.date
+    count: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How many matching articles appeared per period, empty periods included."""
+
+    query: str
+    by: str
+    total: int
+    periods: tuple[Period, ...]
+    undated: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the timeline as JSON-ready values."""
+        return {
+            "query": self.query,
+            "by": self.by,
+            "total": self.total,
+            "undated": self.undated,
+            "warnings": list(self.warnings),
+            "periods": [
+                {"period": p.label, "start": p.start.isoformat(), "count": p.count}
+                for p in self.periods
+            ],
         }
 
 

@@ -20,6 +20,7 @@ from whoosh.analysis import (
 )
 from whoosh.support.charset import accent_map
 
+from search.duplicates import fingerprint
 from search.models import Article
 
 __all__ = [
@@ -124,6 +125,8 @@ def build_schema() -> fields.Schema:
         date=fields.DATETIME(stored=True, sortable=True),
         language=fields.ID(stored=True),
         hash=fields.ID(stored=True),
+        # MinHash of the body, to fold syndicated copies into one hit (search.duplicates).
+        fingerprint=fields.STORED(),
         # Unstemmed words of title and body: spelling suggestions must be real words.
         spell=fields.TEXT(analyzer=text_analyzer(stem=False), phrase=False),
     )
@@ -188,6 +191,7 @@ def document_for(article: Article, file_state: str) -> dict[str, Any]:
         "tags": ",".join(tag.replace(",", " ") for tag in article.tags),
         "language": article.language,
         "hash": article.content_hash,
+        "fingerprint": fingerprint(article.body or article.summary),
         "spell": f"{article.title}\n{article.body}",
     }
     if article.date is not None:

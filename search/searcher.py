@@ -10,32 +10,36 @@ import datetime as dt
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting
 
+from search.duplicates import are_copies, group_copies
 from search.errors import (
     ArticleNotFoundError,
     IndexCorruptError,
     IndexNotFoundError,
     QuerySyntaxError,
 )
-from search.models import Article, Hit, IndexStats, Results
+from search.facets import FACETS, PERIODS, facet, facet_counts, fill_timeline, period_facet
+from search.models import Article, Copy, Hit, IndexStats, Results, Timeline
 from search.query import ParsedQuery, date_filter_query, parse_date_span, parse_query
 from search.schema import FILE_FIELD, article_from_stored, build_schema, name_analyzer
 from search.snippets import make_snippet
+from search.suggest import SUGGEST_BELOW, respell
 
-__all__ = ["SORTS", "Searcher"]
+__all__ = ["FACETS", "PERIODS", "SORTS", "Searcher"]
 
 SORTS = ("relevance", "date", "-date")
+# How many key terms of an article find the articles like it.
+SIMILAR_TERMS = 12
 MAX_LIMIT = 1000
 _SNIPPET_FIELDS = frozenset({"title", "summary", "body"})
 _NAMES = name_analyzer()
 _NO_DATE = build_schema()["date"].default
-
-DateLike = "str | dt.date | dt.datetime | None"
 
 
 class Searcher:
@@ -104,6 +108,9 @@ class Searcher:
         source: str | None = None,
         mode: str = "auto",
         strict: bool = True,
+        facets: Iterable[str] = (),
+        all_copies: bool = False,
+        explain: bool = False,
     ) -> Results:
         """Search for ``text`` and return one page of :class:`Results`.
 
@@ -113,37 +120,41 @@ class Searcher:
         those words. ``mode`` says how words without operators combine: "auto" (all
         words for short queries, the best matches for long ones), "all" or "any".
         With ``strict`` false, a malformed query is repaired and ``Results.warnings``
-        says how.
+        says how. ``facets`` names counts to make over all matches ("source", "year",
+        "month", "day"). Syndicated copies are folded into the best-ranked hit of their
+        story unless ``all_copies`` is true. ``explain`` fills each hit's score
+        breakdown.
 
         Raises QuerySyntaxError (or UnknownFieldError) for a malformed query in strict
-        mode, and ValueError for a bad ``limit``, ``page`` or ``sort``.
+        mode, and ValueError for a bad ``limit``, ``page``, ``sort`` or facet name.
         """
         started = time.perf_counter()
         _check_paging(limit, page, sort)
+        facets = _check_facets(facets)
         parsed = parse_query(text, mode=mode, strict=strict)
         restriction = _restriction(parsed, since, until, source)
         if sort == "relevance" and isinstance(parsed.query, wq.Every):
             sort = "-date"  # nothing to rank by: a listing reads best newest first
         engine = self._engine()
-        # No time limit here: Whoosh 2.7.4 drops filter= under a TimeLimitCollector
-        # (tests/test_searcher.py::test_whoosh_time_limit_drops_the_filter).
-        found = engine.search(
-            parsed.query, limit=page * limit, filter=restriction, sortedby=_sort_key(sort)
+        groups, total = _ranked_groups(
+            engine, parsed.query, restriction, sort, page * limit, fold=not all_copies
         )
-        terms = _snippet_terms(parsed, engine.reader())
+        terms = _snippet_terms(parsed.query, engine.reader())
         first = (page - 1) * limit
         hits = tuple(
-            _hit(first + offset + 1, found[index], terms, sort == "relevance")
-            for offset, index in enumerate(range(first, min(len(found), page * limit)))
+            _hit(engine, first + n + 1, group, terms, sort == "relevance", explain and parsed.query)
+            for n, group in enumerate(groups[first : first + limit])
         )
         return Results(
             query=text,
-            total=len(found),
+            total=total,
             hits=hits,
             page=page,
             limit=limit,
             elapsed=time.perf_counter() - started,
             warnings=parsed.warnings,
+            suggestion=_suggestion(engine, text, mode, restriction, total),
+            facets=_facets(engine, parsed.query, restriction, facets),
         )
 
     def get(self, article_id: str) -> Article:
@@ -152,6 +163,73 @@ class Searcher:
         if stored is None:
             raise ArticleNotFoundError(article_id)
         return article_from_stored(stored)
+
+    def similar(self, article_id: str, *, limit: int = 10) -> Results:
+        """Return the articles most like the one with this id, from its key terms.
+
+        Copies of the article itself are left out; copies among the others are folded
+        as in :meth:`search`. Raises ArticleNotFoundError for an unknown id.
+        """
+        started = time.perf_counter()
+        _check_paging(limit, 1, "relevance")
+        engine = self._engine()
+        docnum = engine.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(article_id)
+        stored = engine.stored_fields(docnum)
+        text = f"{stored.get('title', '')}\n{stored.get('body') or stored.get('summary', '')}"
+        key_terms = engine.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
+        query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
+        found = engine.search(query, limit=limit * 3 + 10, mask={docnum})
+        entries = [e for e in _entries(found) if not are_copies(_copy_key(stored), _copy_key(e[2]))]
+        groups = [[entries[i] for i in group] for group in group_copies([_copy_key(e[2]) for e in entries])]
+        terms = frozenset(term for term, _ in key_terms)
+        hits = tuple(_hit(engine, n + 1, g, terms, True, None) for n, g in enumerate(groups[:limit]))
+        return Results(
+            query=f"similar to {article_id}",
+            total=len(groups),
+            hits=hits,
+            limit=limit,
+            elapsed=time.perf_counter() - started,
+        )
+
+    def timeline(
+        self,
+        text: str,
+        *,
+        by: str = "month",
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | None = None,
+        mode: str = "auto",
+        strict: bool = True,
+    ) -> Timeline:
+        """Count the articles matching ``text`` per day, week, month or year (``by``).
+
+        Every period from the first match to the last is listed, empty ones as zero;
+        undated matches are counted apart. Takes the filters of :meth:`search`; raises
+        its errors, and ValueError for an unknown ``by``.
+        """
+        if by not in PERIODS:
+            raise ValueError(f"by must be one of {', '.join(PERIODS)}, not {by!r}")
+        parsed = parse_query(text, mode=mode, strict=strict)
+        restriction = _restriction(parsed, since, until, source)
+        found = self._engine().search(
+            parsed.query,
+            filter=restriction,
+            groupedby={"period": period_facet(by, _NO_DATE)},
+            maptype=sorting.Count,
+            limit=1,
+        )
+        groups = found.groups("period")
+        return Timeline(
+            query=text,
+            by=by,
+            total=len(found),
+            periods=fill_timeline(groups, by),
+            undated=groups.get(None, 0),
+            warnings=parsed.warnings,
+        )
 
     def stats(self) -> IndexStats:
         """Return counts, sources, date span, size on disk and time of the last change."""
@@ -244,7 +322,59 @@ def _restriction(
     return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
 
 
-def _snippet_terms(parsed: ParsedQuery, reader) -> frozenset[str]:
+def _check_facets(names: Iterable[str]) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(names))
+    unknown = [name for name in names if name not in FACETS]
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}")
+    return names
+
+
+# A page's hits come from (docnum, score, stored fields) entries, read while the
+# engine's results are open.
+Entry = tuple[int, float, dict]
+
+
+def _entries(found) -> list[Entry]:
+    # Sorted results carry the sort key where the score would be.
+    return [
+        (hit.docnum, hit.score if isinstance(hit.score, float) else 0.0, hit.fields())
+        for hit in found
+    ]
+
+
+def _copy_key(stored: dict) -> tuple[str, str]:
+    return stored.get("hash", ""), stored.get("fingerprint", "")
+
+
+def _ranked_groups(
+    engine,
+    query: wq.Query,
+    restriction: wq.Query | None,
+    sort: str,
+    wanted: int,
+    *,
+    fold: bool,
+) -> tuple[list[list[Entry]], int]:
+    """The first ``wanted`` stories (lists of entries: the best-ranked article, then
+    its copies) and the total number of matching articles.
+
+    Copies are found among the ranked matches, so more matches are read until enough
+    stories are found or none are left.
+    """
+    fetch = wanted * 2 + 10 if fold else wanted
+    while True:
+        found = engine.search(query, limit=fetch, filter=restriction, sortedby=_sort_key(sort))
+        total, entries = len(found), _entries(found)
+        if not fold:
+            return [[entry] for entry in entries], total
+        groups = group_copies([_copy_key(entry[2]) for entry in entries])
+        if len(groups) >= wanted or len(entries) >= total:
+            return [[entries[i] for i in group] for group in groups], total
+        fetch *= 4
+
+
+def _snippet_terms(query: wq.Query, reader) -> frozenset[str]:
     """The analyzed words the query looks for in title, summary or body, with wildcards
     and fuzzy words expanded to the words the index holds.
 
@@ -252,7 +382,7 @@ def _snippet_terms(parsed: ParsedQuery, reader) -> frozenset[str]:
     as a loop variable and drops the terms of every field but one.
     """
     terms = set()
-    for leaf in parsed.query.leaves():
+    for leaf in query.leaves():
         if leaf.field() not in _SNIPPET_FIELDS:
             continue
         for _, text in leaf.expanded_terms(reader, phrases=True):
@@ -260,13 +390,20 @@ def _snippet_terms(parsed: ParsedQuery, reader) -> frozenset[str]:
     return frozenset(terms)
 
 
-def _hit(rank: int, found, terms: frozenset[str], scored: bool) -> Hit:
-    stored = found.fields()
+def _hit(
+    engine,
+    rank: int,
+    story: list[Entry],
+    terms: frozenset[str],
+    scored: bool,
+    explain: wq.Query | None,
+) -> Hit:
+    docnum, score, stored = story[0]
     article = article_from_stored(stored)
     snippet, spans = make_snippet(article.body or article.summary, terms)
     return Hit(
         rank=rank,
-        score=float(found.score or 0.0) if scored else 0.0,
+        score=score if scored else 0.0,
         id=article.id,
         title=article.title,
         url=article.url,
@@ -277,7 +414,59 @@ def _hit(rank: int, found, terms: frozenset[str], scored: bool) -> Hit:
         path=article.path,
         snippet=snippet,
         highlights=spans,
+        copies=tuple(_copy(entry[2]) for entry in story[1:]),
+        explanation=_explain(engine, explain, docnum, score) if explain else "",
     )
+
+
+def _copy(stored: dict) -> Copy:
+    article = article_from_stored(stored)
+    return Copy(article.id, article.title, article.source, article.url, article.date)
+
+
+def _explain(engine, query: wq.Query, docnum: int, score: float) -> str:
+    """The score of one document, broken down by the query's words and phrases."""
+    parts = []
+    for leaf in query.leaves():
+        matcher = leaf.matcher(engine, engine.context())
+        if matcher.is_active() and matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            parts.append(f"{leaf} {matcher.score():.2f}")
+    return f"{score:.2f} = " + " + ".join(parts) if parts else f"{score:.2f}"
+
+
+def _facets(
+    engine,
+    query: wq.Query,
+    restriction: wq.Query | None,
+    names: tuple[str, ...],
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    if not names:
+        return {}
+    groupedby = {name: facet(name, _NO_DATE) for name in names}
+    found = engine.search(
+        query, filter=restriction, groupedby=groupedby, maptype=sorting.Count, limit=1
+    )
+    return {name: facet_counts(name, found.groups(name)) for name in names}
+
+
+def _suggestion(
+    engine,
+    text: str,
+    mode: str,
+    restriction: wq.Query | None,
+    total: int,
+) -> str | None:
+    """A respelling of ``text`` that finds more articles, when ``text`` finds few."""
+    if total >= SUGGEST_BELOW:
+        return None
+    respelled = respell(text, engine.reader())
+    if respelled is None:
+        return None
+    query = parse_query(respelled, mode=mode, strict=False).query
+    found = engine.search(query, filter=restriction, limit=1)
+    return respelled if len(found) > total else None
 
 
 def _count_live_terms(reader, fieldname: str) -> int:

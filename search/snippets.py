@@ -68,39 +68,60 @@ def _widen(text: str, start: int, end: int, width: int) -> tuple[int, int]:
 def make_snippet(
     text: str, terms: Collection[str], *, width: int = SNIPPET_CHARS
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Return the best fragment of ``text`` for the analyzed query ``terms``.
+    """Return the best one or two fragments of ``text`` for the analyzed query ``terms``.
 
-    Returns the fragment (white space folded, "…" where the text was cut) and the
-    (start, end) spans of matched words inside it. Without a match, the fragment is the
-    start of the text and the spans are empty.
+    The first fragment holds the most distinct query words; a second, shorter one is
+    added when the first misses words found elsewhere. Returns the fragments (white
+    space folded, "…" where the text was cut) and the (start, end) spans of matched
+    words inside them. Without a match, the snippet is the start of the text and the
+    spans are empty.
     """
     matches = _matches(text, terms) if terms else []
-    if matches:
-        first, last = _best_window(matches, width)
-        start, end = _widen(text, matches[first][0], matches[last][1], width)
-    else:
-        start, end = _widen(text, 0, 0, width)
-    return _render(text, start, end, [m for m in matches if start <= m[0] and m[1] <= end])
+    if not matches:
+        return _render(text, [_widen(text, 0, 0, width)], [])
+    windows = [_window(text, matches, width)]
+    seen = {term for start, end, term in matches if _inside(start, end, windows)}
+    rest = [match for match in matches if match[2] not in seen]
+    if rest:
+        second = _window(text, rest, width // 2)
+        if second[0] >= windows[0][1] or second[1] <= windows[0][0]:
+            windows = sorted([windows[0], second])
+    return _render(text, windows, [m for m in matches if _inside(m[0], m[1], windows)])
+
+
+def _window(text: str, matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
+    first, last = _best_window(matches, width)
+    return _widen(text, matches[first][0], matches[last][1], width)
+
+
+def _inside(start: int, end: int, windows: list[tuple[int, int]]) -> bool:
+    return any(low <= start and end <= high for low, high in windows)
 
 
 def _render(
-    text: str, start: int, end: int, matches: list[tuple[int, int, str]]
+    text: str, windows: list[tuple[int, int]], matches: list[tuple[int, int, str]]
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Cut [start, end) out of ``text`` with white space folded, moving the spans along."""
-    pieces, spans, length, cursor = [], [], 0, start
-    prefix = "… " if start > 0 else ""
-    pieces.append(prefix)
-    length += len(prefix)
-    for match_start, match_end, _ in matches:
-        plain = _SPACE.sub(" ", text[cursor:match_start])
-        pieces.append(plain)
-        length += len(plain)
-        word = text[match_start:match_end]
-        spans.append((length, length + len(word)))
-        pieces.append(word)
-        length += len(word)
-        cursor = match_end
-    pieces.append(_SPACE.sub(" ", text[cursor:end]))
-    if end < len(text):
-        pieces.append(" …")
-    return "".join(pieces).rstrip(), tuple(spans)
+    """Cut the windows out of ``text`` with white space folded, moving the spans along."""
+    pieces: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+
+    def add(piece: str) -> None:
+        nonlocal length
+        pieces.append(piece)
+        length += len(piece)
+
+    for number, (start, end) in enumerate(windows):
+        if start > 0:
+            add(" … " if number else "… ")
+        cursor = start
+        for match_start, match_end, _ in matches:
+            if start <= match_start and match_end <= end:
+                add(_SPACE.sub(" ", text[cursor:match_start]))
+                spans.append((length, length + match_end - match_start))
+                add(text[match_start:match_end])
+                cursor = match_end
+        add(_SPACE.sub(" ", text[cursor:end]).rstrip())
+    if windows[-1][1] < len(text):
+        add(" …")
+    return "".join(pieces), tuple(spans)

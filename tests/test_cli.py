@@ -24,6 +24,7 @@ HIT_KEYS = [
     "snippet",
     "snippet_html",
     "path",
+    "copies",
 ]
 
 
@@ -89,7 +90,17 @@ def test_query_listing(index_dir: Path) -> None:
 def test_query_json_schema(index_dir: Path) -> None:
     result = run("query", "kabul", "--index", str(index_dir), "--json")
     payload = json.loads(result.stdout)
-    assert list(payload) == ["query", "total", "page", "limit", "elapsed", "warnings", "hits"]
+    assert list(payload) == [
+        "query",
+        "total",
+        "page",
+        "limit",
+        "elapsed",
+        "warnings",
+        "suggestion",
+        "facets",
+        "hits",
+    ]
     assert (payload["query"], payload["total"]) == ("kabul", 2)
     first = payload["hits"][0]
     assert list(first) == HIT_KEYS
@@ -223,7 +234,9 @@ def test_stats(index_dir: Path) -> None:
     assert json.loads(run("stats", "--index", str(index_dir), "--json").stdout)["articles"] == 8
 
 
-@pytest.mark.parametrize("command", ["index", "query", "show", "extract", "stats"])
+@pytest.mark.parametrize(
+    "command", ["index", "query", "show", "extract", "stats", "timeline", "similar"]
+)
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0

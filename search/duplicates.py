@@ -1,0 +1,89 @@
+"""Syndicated copies: fingerprints of article text, and which articles are copies.
+
+The same wire story runs at many outlets with small edits. Each article gets a
+fingerprint when it is indexed: one-permutation MinHash over its word 3-shingles, one
+minimum per bin. The share of bins two fingerprints agree on estimates the Jaccard
+similarity of their shingle sets; above :data:`COPY_SIMILARITY` they are copies.
+One hash per shingle keeps this cheap enough for indexing (well under a millisecond
+for a typical article).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+__all__ = ["COPY_SIMILARITY", "are_copies", "fingerprint", "group_copies", "similarity"]
+
+BINS = 16
+SHINGLE_WORDS = 3
+# Measured with bench/duplicates.py (docs/benchmarks.md): edited copies of one story
+# score well above this, different stories on one subject far below.
+COPY_SIMILARITY = 0.6
+# Texts shorter than this many shingles are too short to call copies by fingerprint.
+MIN_SHINGLES = 8
+
+_WORD = re.compile(r"\w+")
+_EMPTY = "-" * 8
+
+
+def fingerprint(text: str) -> str:
+    """Return the fingerprint of ``text``: :data:`BINS` hex minima, empty if too short."""
+    words = _WORD.findall(text.lower())
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)}
+    if len(shingles) < MIN_SHINGLES:
+        return ""
+    minima = [None] * BINS
+    for shingle in shingles:
+        value = zlib.crc32(shingle.encode("utf-8"))
+        slot = value % BINS
+        if minima[slot] is None or value < minima[slot]:
+            minima[slot] = value
+    return "".join(_EMPTY if m is None else f"{m:08x}" for m in minima)
+
+
+def similarity(first: str, second: str) -> float:
+    """Estimate the Jaccard similarity of two texts from their fingerprints (0 to 1)."""
+    if not first or not second:
+        return 0.0
+    shared = total = 0
+    for i in range(0, len(first), 8):
+        a, b = first[i : i + 8], second[i : i + 8]
+        if a == _EMPTY and b == _EMPTY:
+            continue
+        total += 1
+        shared += a == b
+    return shared / total if total else 0.0
+
+
+def are_copies(first: tuple[str, str], second: tuple[str, str]) -> bool:
+    """True when two articles, given as (content hash, fingerprint), are copies: the
+    same text, or near-identical text."""
+    if first[0] and first[0] == second[0]:
+        return True
+    return similarity(first[1], second[1]) >= COPY_SIMILARITY
+
+
+def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
+    """Group articles given in rank order as (content hash, fingerprint).
+
+    Returns lists of positions in ``keys``: each list starts with the best-ranked
+    article of a story, followed by its copies. An article joins the first group whose
+    leading article it copies.
+    """
+    groups: list[list[int]] = []
+    by_hash: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        number = by_hash.get(key[0]) if key[0] else None
+        if number is None and key[1]:
+            number = next(
+                (n for n, group in enumerate(groups) if are_copies(keys[group[0]], key)), None
+            )
+        if number is None:
+            groups.append([position])
+            number = len(groups) - 1
+        else:
+            groups[number].append(position)
+        if key[0]:
+            by_hash.setdefault(key[0], number)
+    return groups

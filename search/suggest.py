@@ -1,0 +1,67 @@
+"""Did you mean: respell the rare words of a query with words the index holds.
+
+Suggestions come from the unstemmed ``spell`` field, so they are real words ("taliban"),
+never stems ("taliban" -> "taliban", but "capitals" never becomes "capit").
+"""
+
+from __future__ import annotations
+
+import re
+
+from search.schema import text_analyzer
+
+__all__ = ["SUGGEST_BELOW", "respell"]
+
+# A query with fewer matches than this gets a spelling suggestion, if one finds more.
+SUGGEST_BELOW = 3
+# A word found in fewer articles than this is worth respelling.
+RARE_BELOW = 2
+SPELL_FIELD = "spell"
+
+# Words of three letters or more that are not a field name ("title:") and not part of
+# a date or number.
+_WORD = re.compile(r"(?<![\w'])[^\W\d_]{3,}(?![\w':])")
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+_FOLD = text_analyzer(stem=False)
+
+
+def respell(text: str, reader) -> str | None:
+    """Return ``text`` with each rare word replaced by the closest common word in the
+    index, or None when no word changed. Case, operators and syntax are kept."""
+    changed = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group()
+        better = _better_word(word, reader)
+        if better is None:
+            return word
+        changed = True
+        return better.upper() if word.isupper() else better
+
+    respelled = _WORD.sub(replace, text)
+    return respelled if changed else None
+
+
+def _better_word(word: str, reader) -> str | None:
+    if word in _OPERATORS:
+        return None
+    folded = [token.text for token in _FOLD(word)]
+    if len(folded) != 1:
+        return None  # a stop word, or a word the analyzer splits
+    rarity = _frequency(reader, folded[0])
+    if rarity >= RARE_BELOW:
+        return None
+    # The nearest words first, then the most common. Not Whoosh's Corrector: in 2.7.4
+    # it scores every candidate by the largest distance allowed, so only frequency counts.
+    for distance in (1, 2):
+        near = [w for w in reader.terms_within(SPELL_FIELD, folded[0], distance, prefix=1)]
+        common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
+        common = [pair for pair in common if pair[1] > rarity]
+        if common:
+            return max(common, key=lambda pair: (pair[1], pair[0]))[0]
+    return None
+
+
+def _frequency(reader, word: str) -> int:
+    return reader.doc_frequency(SPELL_FIELD, word)

@@ -1,0 +1,196 @@
+"""Snippets, syndicated copies, facets, timelines, spelling suggestions, similar articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search import Article, Indexer, Searcher
+from search.cli import main
+from search.duplicates import fingerprint, similarity
+from search.schema import text_analyzer
+from search.snippets import make_snippet
+
+WIRE = (
+    "Flood waters swept through the river town of Dera on Tuesday, forcing thousands of "
+    "families from their homes as rescue teams used boats to reach people stranded on "
+    "rooftops. Officials said the river rose by three metres overnight after days of heavy "
+    "monsoon rain in the hills, and warned that more rain was expected later in the week. "
+    "The army sent helicopters to drop food and water to villages cut off by the floods."
+)
+# The same story as another outlet ran it: its own first line, one sentence cut.
+EDITED = "DERA (Pakistan Daily) - " + WIRE.replace(
+    " and warned that more rain was expected later in the week", ""
+)
+# A different story on the same subject.
+OTHER = (
+    "Farmers in the valley counted their losses on Friday after floods destroyed the rice "
+    "harvest. Many said they had no savings left and asked the government for seed and "
+    "fertiliser so they could plant again before winter, while aid groups handed out tents."
+)
+
+
+def article(n: str, title: str, body: str, source: str, day: str) -> Article:
+    return Article(
+        id=f"https://news.example/{n}",
+        title=title,
+        body=body,
+        source=source,
+        url=f"https://news.example/{n}",
+        date=dt.datetime.fromisoformat(day),
+    )
+
+
+STORIES = [
+    article(
+        "wire", "Floods force thousands from homes in Dera", WIRE, "Wire Service", "2022-08-23"
+    ),
+    article("daily", "Dera families flee rising river", EDITED, "Pakistan Daily", "2022-08-23"),
+    article("mirror", "Floods force thousands from homes", WIRE, "Mirror Site", "2022-08-24"),
+    article("farmers", "Floods wipe out rice harvest", OTHER, "Valley Times", "2022-09-02"),
+]
+
+
+@pytest.fixture(scope="module")
+def stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index = tmp_path_factory.mktemp("stories") / "index"
+    with Indexer(index) as indexer:
+        indexer.add(STORIES)
+    return index
+
+
+def test_fingerprints_tell_copies_from_other_stories() -> None:
+    assert similarity(fingerprint(WIRE), fingerprint(WIRE)) == 1.0
+    assert similarity(fingerprint(WIRE), fingerprint(EDITED)) >= 0.6
+    assert similarity(fingerprint(WIRE), fingerprint(OTHER)) < 0.2
+    assert fingerprint("Too short to judge.") == ""
+
+
+def test_copies_fold_into_the_best_hit(stories: Path) -> None:
+    with Searcher(stories) as searcher:
+        results = searcher.search("floods dera")
+        expanded = searcher.search("floods dera", all_copies=True)
+    assert results.total == 3
+    assert [hit.id.rsplit("/", 1)[1] for hit in results.hits] == ["wire"]
+    assert sorted(copy.source for copy in results.hits[0].copies) == [
+        "Mirror Site",
+        "Pakistan Daily",
+    ]
+    assert sorted(hit.id.rsplit("/", 1)[1] for hit in expanded.hits) == ["daily", "mirror", "wire"]
+    assert all(hit.copies == () for hit in expanded.hits)
+
+
+def test_listing_names_the_other_sources(stories: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "floods dera", "--index", str(stories)])
+    assert "   also in: 2 other copies (Mirror Site, Pakistan Daily)\n" in result.stdout
+
+
+def test_facets_count_all_matches(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        results = searcher.search("taliban", limit=1, facets=["source", "year", "month"])
+    assert results.facets == {
+        "source": (("Example Times", 2), ("Newsweek Pakistan", 1), ("Reuters", 1)),
+        "year": (("2021", 3),),
+        "month": (("2021-08", 3),),
+    }
+    with pytest.raises(ValueError, match="unknown facet 'colour'"):
+        Searcher(index_dir).search("taliban", facets=["colour"])
+
+
+def test_facets_in_the_listing_and_json(index_dir: Path) -> None:
+    args = ["query", "taliban", "--facets", "source,year", "--index", str(index_dir)]
+    listing = CliRunner().invoke(main, args).stdout.splitlines()
+    assert listing[-2:] == [
+        "source: Example Times 2 · Newsweek Pakistan 1 · Reuters 1",
+        "year: 2021 3",
+    ]
+    payload = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert payload["facets"]["year"] == [["2021", 3]]
+    bad = CliRunner().invoke(main, ["query", "x", "--facets", "colour", "--index", str(index_dir)])
+    assert bad.exit_code == 2 and "unknown facet 'colour'" in bad.stderr
+
+
+def test_timeline_counts_every_period(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        months = searcher.timeline("", by="month", since="2021")
+        weeks = searcher.timeline("taliban", by="week")
+    assert [(p.label, p.count) for p in months.periods] == [("2021-07", 1), ("2021-08", 3)]
+    assert [(p.label, p.start.isoformat(), p.count) for p in weeks.periods] == [
+        ("2021-W32", "2021-08-09", 2),
+        ("2021-W33", "2021-08-16", 0),
+        ("2021-W34", "2021-08-23", 0),
+        ("2021-W35", "2021-08-30", 1),
+    ]
+    assert (weeks.total, weeks.undated) == (4, 1)
+
+
+def test_timeline_command_outputs(index_dir: Path) -> None:
+    base = ["timeline", "taliban", "--by", "week", "--index", str(index_dir)]
+    text = CliRunner().invoke(main, base).stdout.splitlines()
+    assert text[-1] == "4 articles match, 1 without a date."
+    csv = CliRunner().invoke(main, [*base, "--csv"]).stdout.splitlines()
+    assert csv == [
+        "period,start,count",
+        "2021-W32,2021-08-09,2",
+        "2021-W33,2021-08-16,0",
+        "2021-W34,2021-08-23,0",
+        "2021-W35,2021-08-30,1",
+    ]
+    payload = json.loads(CliRunner().invoke(main, [*base, "--json"]).stdout)
+    assert payload["periods"][3] == {"period": "2021-W35", "start": "2021-08-30", "count": 1}
+
+
+def test_did_you_mean_offers_real_words(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("talibn capitals").suggestion == "taliban capitals"
+        assert searcher.search("provincal capitol").suggestion == "provincial capital"
+        assert searcher.search("kabul").suggestion is None
+        assert searcher.search("zzzzqx").suggestion is None
+    listing = CliRunner().invoke(main, ["query", "talibn", "--index", str(index_dir)])
+    assert listing.stdout == "No articles match.\nDid you mean: taliban?\n"
+
+
+def test_similar_articles(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        results = searcher.similar("https://example.com/world/kabul-airport", limit=3)
+    ids = [hit.id for hit in results.hits]
+    assert "https://example.com/world/kabul-airport" not in ids
+    assert ids[0] == "https://example.com/world/kabul-cash"
+
+
+def test_explain_breaks_the_score_down(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        hit = searcher.search("kabul", explain=True).hits[0]
+    head, parts = hit.explanation.split(" = ")
+    assert head == f"{hit.score:.2f}"
+    fields = [part.rsplit(" ", 1)[0] for part in parts.split(" + ")]
+    assert fields == ["title:kabul^2.5", "body:kabul"]
+    total = sum(float(part.rsplit(" ", 1)[1]) for part in parts.split(" + "))
+    assert total == pytest.approx(hit.score, abs=0.02)
+
+
+def _terms(*words: str) -> set[str]:
+    return {token.text for word in words for token in text_analyzer()(word)}
+
+
+def test_snippet_marks_stemmed_forms_in_one_window() -> None:
+    text = "Rain fell. " * 30 + "The capitals were flooded by heavy rains. " + "Sun. " * 30
+    snippet, spans = make_snippet(text, _terms("capital", "flood"), width=60)
+    assert [snippet[s:e] for s, e in spans] == ["capitals", "flooded"]
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+
+
+def test_snippet_adds_a_second_fragment_for_missed_words() -> None:
+    text = "Kabul airport was busy. " + "Filler words here. " * 40 + "Evacuation ended."
+    snippet, spans = make_snippet(text, _terms("airport", "evacuation"), width=80)
+    assert [snippet[s:e] for s, e in spans] == ["airport", "Evacuation"]
+    assert " … " in snippet
+
+
+def test_snippet_without_match_is_the_opening() -> None:
+    snippet, spans = make_snippet("Short text about nothing in particular.", _terms("zebra"))
+    assert (snippet, spans) == ("Short text about nothing in particular.", ())
