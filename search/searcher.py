@@ -252,9 +252,13 @@ def _open_index(index_dir: str):
     if not os.path.isdir(index_dir) or not whoosh_index.exists_in(index_dir):
         raise IndexNotFoundError(index_dir)
     try:
-        return whoosh_index.open_dir(index_dir)
+        ix = whoosh_index.open_dir(index_dir)
     except (OSError, EOFError, ValueError, whoosh_index.IndexError) as exc:
         raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
+    if set(ix.schema.names()) != set(build_schema().names()):
+        ix.close()
+        raise IndexCorruptError(index_dir, "it was built with a different field layout")
+    return ix
 
 
 def _check_paging(limit: int, page: int, sort: str) -> None:

@@ -14,6 +14,7 @@ from whoosh.filedb.filestore import RamStorage
 from search import (
     Article,
     ArticleNotFoundError,
+    IndexCorruptError,
     Indexer,
     IndexNotFoundError,
     QuerySyntaxError,
@@ -287,3 +288,16 @@ def test_whoosh_time_limit_drops_the_filter() -> None:
         )
         s.search_with_collector(wq.Term("body", "flood"), timed)
         assert (filtered, len(timed.results())) == (36, 134)
+
+
+def test_index_of_another_layout_asks_for_a_rebuild(tmp_path: Path) -> None:
+    from whoosh import fields
+    from whoosh import index as whoosh_index
+
+    whoosh_index.create_in(str(tmp_path), fields.Schema(title=fields.TEXT(stored=True)))
+    with pytest.raises(IndexCorruptError) as caught:
+        Searcher(tmp_path)
+    assert str(caught.value) == (
+        f"the index at {tmp_path} cannot be read (it was built with a different field layout)"
+        " - rebuild it with `search index --rebuild PATH...`"
+    )
