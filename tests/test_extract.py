@@ -188,6 +188,33 @@ def test_html_title_drops_site_suffix_without_site_name():
     assert article.title == "Dam Plan Approved"
 
 
+def test_visible_credit_gives_authors_and_h1_beats_decorated_title():
+    # The meta author is a host name, not a person: the "von A und B" credit is used.
+    article = read_one("credit_page.html")
+    assert article.authors == ("Hanna Quellbrink", "Jorin Wattsteg")
+    assert article.title == "Neue F\u00e4hre verbindet die Inseln"
+    assert "Die neue F\u00e4hre zwischen den beiden Inseln" in article.body
+    assert "Flunderkasse" in article.body
+    assert "Impressum" not in article.body
+
+
+def test_author_marked_in_markup_and_twice_escaped_title():
+    article = read_one("marked_author.html")
+    assert article.authors == ("Odile Brackenfield",)
+    assert article.title == "Orchard Growers Count Their Losses & Hopes"
+    assert "quenchwort blight" in article.body
+
+
+def test_sentence_starting_with_by_is_not_a_credit():
+    page = (
+        b"<html><body><article><p>By Monday the Roads were dry again.</p>"
+        b"<p>" + b"Crews cleared the last of the mud from the river road. " * 5 + b"</p>"
+        b"</article></body></html>"
+    )
+    (article,) = extract_bytes(page, path="roads.html")
+    assert article.authors == ()
+
+
 # --- text dumps ----------------------------------------------------------------------------
 
 
@@ -427,6 +454,14 @@ def test_parse_date(value, expected):
         (["GILLIAN MOHNEY March 11, 2015 3:46 PM"], ("GILLIAN MOHNEY",)),
         (["View all posts by Jane Roe"], ("Jane Roe",)),
         (["https://example.com/jane", "admin", "3:51 pm"], ()),
+        (
+            ["Von Roland Brockmann und Sebastian Drescher"],
+            ("Roland Brockmann", "Sebastian Drescher"),
+        ),
+        (["Ver\u00f6ffentlicht von Chris Jung"], ("Chris Jung",)),
+        (["Par Jeanne Dulac et Marc Orbe"], ("Jeanne Dulac", "Marc Orbe")),
+        (["Text von Jan Koch   Illustration von Eva Roost"], ("Jan Koch",)),
+        (["jungefreiheit.de", "christian.stadtfeld", "ORF.at"], ()),
     ],
 )
 def test_clean_authors(bylines, expected):

@@ -251,7 +251,11 @@ _NOT_NAMES = frozenset({"no author", "admin", "administrator", "unknown", "anony
 _BY_PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|story|text|words|view all posts|view posts|"
     r"more (?:posts|articles|stories)|articles|stories|posts)\s+)?by[:\s]+|"
-    r"^(?:author|authors|byline|written by|reporting by)\s*[:\-]\s*",
+    r"^(?:author|authors|byline|written by|reporting by)\s*[:\-]\s*|"
+    # The same credits in the other languages of the pages we read (German, French, ...).
+    r"^(?:(?:text|ver\u00f6ffentlicht|geschrieben|verfasst|publi\u00e9|\u00e9crit|escrito|"
+    r"publicado|scritto|pubblicato)\s+)?(?:von|par|por|di|door|av|af)[:\s]+|"
+    r"^(?:autor|autorin|auteur|autore|autores|redakteur|redakteurin)\s*[:\-]?\s+",
     re.IGNORECASE,
 )
 # What follows a name on many bylines: a second credit, a job, a date or "Updated 10:30".
@@ -262,7 +266,8 @@ _BYLINE_TRAILER = re.compile(
     r"|\s(?:on\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d.*",
     re.IGNORECASE,
 )
-_NOT_NAME = re.compile(r"https?://|www\.|@|\d|[<>{}\[\]=]")
+# A host name ("example.com", "ORF.at") or a user name with a dot is not a person's name.
+_NOT_NAME = re.compile(r"https?://|www\.|@|\d|[<>{}\[\]=]|\w\.[a-z]{2,}\b")
 
 
 def clean_authors(values: Iterable[str]) -> tuple[str, ...]:
@@ -281,7 +286,7 @@ def _split_byline(value: str) -> list[str]:
     text = _BY_PREFIX.sub("", clean_space(value))
     text = _BYLINE_TRAILER.split(text, maxsplit=1)[0]
     names = []
-    for part in re.split(r"\s*(?:,|;|\s&\s|\sand\s)\s*", text):
+    for part in re.split(r"\s*(?:,|;|\s&\s|\s(?:and|und|et|y|e)\s)\s*", text):
         words = [word.lower().strip(".") for word in part.split()]
         if any(word in _ROLE_WORDS for word in words):
             # "Jane Roe, Senior Staff Technologist, ACLU Project": the rest is affiliation.
