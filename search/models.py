@@ -34,7 +34,8 @@ class Article:
 
     ``id`` is stable across runs: the article's url when it has one, otherwise the path of
     its file (plus ``#N`` for the N-th record of a JSON array or JSON Lines file).
-    ``date`` is naive and in UTC. ``content_hash`` is filled from the text when left empty.
+    ``date`` is naive, in the publisher's local time as the page states it (so the
+    calendar day is the publisher's); epoch timestamps are read as UTC. ``content_hash`` is filled from the text when left empty.
     """
 
     id: str

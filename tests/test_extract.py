@@ -94,7 +94,7 @@ def test_news_page_fields():
     assert article.title == "Harbour Bridge Reopens After Storm Repairs"
     assert article.authors == ("Marta Quillfeather", "Tobias Renwick")
     assert article.source == "The Coastal Courier"
-    assert article.date == dt.datetime(2023, 3, 14, 8, 30)  # 09:30+01:00 in UTC
+    assert article.date == dt.datetime(2023, 3, 14, 9, 30)  # 09:30+01:00: local time kept
     assert article.summary == "Engineers finished the repairs two weeks early."
     assert article.tags == ("Transport", "Weather", "bridges", "storms")
     assert article.language == "en"
@@ -289,6 +289,23 @@ def test_invalid_utf8_bytes_are_replaced_not_fatal():
     assert article.body.endswith("the rest too.")
 
 
+def test_dump_with_breadcrumb_captions_share_line_and_tags():
+    article = read_one("breadcrumb_dump.txt")
+    assert article.title == "Ferry Service Returns to Lantern Island After Two Years"
+    assert article.authors == ("Amara Velloso", "Teodor Brink")
+    assert article.source == ""
+    assert article.date == dt.datetime(2023, 3, 14)
+    assert article.summary == "Islanders say the link will bring back visitors and jobs"
+    assert article.tags == ("ferries", "islands", "transport")
+    assert article.body == (
+        "The first ferry in two years docked at Lantern Island on Tuesday, carrying forty "
+        "passengers and a cargo of quillberry saplings.\n\n"
+        "The old service stopped when its only boat failed an inspection, leaving the island "
+        "with a weekly supply flight.\n\n"
+        "Harbour officials said crossings will run twice a day until the autumn timetable starts."
+    )
+
+
 # --- JSON and JSON Lines -------------------------------------------------------------------
 
 
@@ -326,7 +343,7 @@ def test_json_array_keeps_good_records_and_reports_bad_ones():
 def test_wrapped_json():
     first, second = read_all("wrapped.json")
     assert first.id == "https://news.example.net/museum"
-    assert first.date == dt.datetime(2022, 5, 10, 6, 0)  # RFC 2822, +0200
+    assert first.date == dt.datetime(2022, 5, 10, 8, 0)  # RFC 2822, +0200: local time kept
     assert second.id == f"{FIXTURES / 'wrapped.json'}#2"
     assert second.date == dt.datetime(2022, 5, 10, 8, 0)  # epoch milliseconds
 
@@ -342,6 +359,28 @@ def test_json_lines_with_a_broken_line():
     assert first.id.endswith("lines.jsonl#1")
     assert second.id.endswith("lines.jsonl#3")  # ids count lines, blank ones too
     assert second.date == dt.datetime(2020, 4, 20)
+
+
+def test_scraper_export_with_nested_authors_epoch_ms_and_html_body():
+    first, second = read_all("scraper_export.jsonl")
+    assert first.id == "https://harbour.example.com/ports/cranes"
+    assert first.title == "Port Orders Six Electric Cranes"
+    assert first.authors == ("Nadia Ferreira", "Colm Ashby")
+    assert first.source == "Harbour Times"
+    assert first.date == dt.datetime(2023, 3, 14, 9, 30)  # epoch milliseconds, UTC
+    assert first.body == (
+        "The port authority ordered six electric cranes on Tuesday & expects them by June."
+        "\n\nThe cranes replace diesel ones bought in 1998."
+    )
+    assert first.tags == ("ports", "cranes")
+    assert first.language == "en"
+    assert second.id.endswith("scraper_export.jsonl#2")
+    assert second.authors == ("Ilse Marr",)
+    assert second.source == "Daily Ledger"
+    assert second.date == dt.datetime(2023, 3, 15, 23, 30)  # the stated day, not UTC's 16th
+    assert second.body == (
+        "The night market opened with thirty stalls.\n\nIt runs every Friday until October."
+    )
 
 
 def test_json_lines_in_a_json_file():
@@ -426,7 +465,8 @@ def test_callback_errors_propagate_unchanged():
     [
         ("2021-08-11", dt.datetime(2021, 8, 11)),
         ("2021-08-11T10:20:30Z", dt.datetime(2021, 8, 11, 10, 20, 30)),
-        ("2021-08-11T10:20:30.123-05:00", dt.datetime(2021, 8, 11, 15, 20, 30)),
+        ("2021-08-11T10:20:30.123-05:00", dt.datetime(2021, 8, 11, 10, 20, 30)),
+        ("2022-05-03T23:30:00-05:00", dt.datetime(2022, 5, 3, 23, 30)),  # not 4 May
         ("Wed, 11 Aug 2021 10:00:00 GMT", dt.datetime(2021, 8, 11, 10, 0)),
         ("August 11, 2021", dt.datetime(2021, 8, 11)),
         ("11th Aug. 2021", dt.datetime(2021, 8, 11)),

@@ -84,7 +84,12 @@ _MIN_YEAR, _MAX_YEAR = 1800, 2200
 
 def parse_date(value: object) -> dt.datetime | None:
     """Return ``value`` (ISO or RFC 2822 text, "August 11, 2021", epoch seconds or ms) as a
-    naive UTC datetime, or None when it cannot be read. Date-only values give midnight."""
+    naive datetime, or None when it cannot be read. Date-only values give midnight.
+
+    Text keeps the date and time it states, in its own time zone: a UTC offset is dropped,
+    not applied, so "2022-05-03T23:30-05:00" stays on 3 May, the day the publisher printed
+    (converting it to UTC would move it to 4 May). Epoch numbers carry no zone: UTC.
+    """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
@@ -98,7 +103,7 @@ def parse_date(value: object) -> dt.datetime | None:
         parsed = _parse_text(text)
     except (ValueError, OverflowError):
         return None
-    return _to_naive_utc(parsed) if parsed else None
+    return _to_naive(parsed) if parsed else None
 
 
 def _parse_text(text: str) -> dt.datetime | None:
@@ -154,15 +159,14 @@ def _from_epoch(value: float) -> dt.datetime | None:
         stamp = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-    return _to_naive_utc(stamp)
+    return _to_naive(stamp)
 
 
-def _to_naive_utc(value: dt.datetime) -> dt.datetime | None:
+def _to_naive(value: dt.datetime) -> dt.datetime | None:
+    # The local wall-clock time: the day a reader of the page saw (see parse_date).
     if not _MIN_YEAR <= value.year <= _MAX_YEAR:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return value
+    return value.replace(tzinfo=None)
 
 
 # --- authors -------------------------------------------------------------------------------
