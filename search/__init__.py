@@ -28,6 +28,7 @@ __all__ = [
     "SORTS",
     "Article",
     "ArticleNotFoundError",
+    "CheckReport",
     "Copy",
     "ExtractError",
     "Hit",
@@ -46,6 +47,7 @@ __all__ = [
     "SyncReport",
     "Timeline",
     "UnknownFieldError",
+    "check_index",
     "extract_file",
     "parse_date_span",
     "parse_query",
@@ -70,6 +72,8 @@ _HOMES = {
     "QuerySyntaxError": "errors",
     "SearchError": "errors",
     "UnknownFieldError": "errors",
+    "CheckReport": "check",
+    "check_index": "check",
     "extract_file": "extract",
     "Indexer": "indexer",
     "ParsedQuery": "query",
@@ -82,6 +86,7 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from search.check import CheckReport, check_index
     from search.errors import (
         ArticleNotFoundError,
         ExtractError,
