@@ -16,9 +16,11 @@ with a short reason; parts of a file that fail are passed to ``on_problem`` and 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import os
+import stat
 import zlib
 from collections.abc import Callable
 from pathlib import PurePath
@@ -44,6 +46,9 @@ ARTICLE_SUFFIXES: frozenset[str] = _PLAIN_SUFFIXES | frozenset(s + ".gz" for s i
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+# Text beyond this many characters is cut (HTML pages are cut at 5 MB likewise): the
+# readers and the index cost time and memory in proportion to it.
+MAX_TEXT_CHARS = 5_000_000
 _MB = 1024 * 1024
 _MARKUP_STARTS = (
     "<!doctype",
@@ -85,6 +90,9 @@ def extract_file(
     """
     name = os.fspath(path)
     try:
+        # A named pipe would block the read and a device never end: only files are read.
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            raise ExtractError(name, "not a regular file")
         with open(name, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
@@ -140,8 +148,24 @@ def _extract(data: bytes, path: str, report: Callable[[str], None]) -> list[Arti
     if kind == "html":
         return [extract_html(text, path=path, report=report)]
     if kind == "text":
-        return [extract_text(text, path=path)]
-    return extract_records(text, path=path, report=report, lines=kind == "jsonl")
+        return [extract_text(_capped(text, report), path=path)]
+    articles = extract_records(text, path=path, report=report, lines=kind == "jsonl")
+    return [_capped_body(article, report) for article in articles]
+
+
+def _capped(text: str, report: Callable[[str], None]) -> str:
+    """``text`` cut at MAX_TEXT_CHARS, as HTML pages are: a huge dump costs its tail only."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    report(f"text truncated to {MAX_TEXT_CHARS // 1_000_000} million characters")
+    return text[:MAX_TEXT_CHARS]
+
+
+def _capped_body(article: Article, report: Callable[[str], None]) -> Article:
+    if len(article.body) <= MAX_TEXT_CHARS:
+        return article
+    body = _capped(article.body, report)
+    return dataclasses.replace(article, body=body, content_hash="")
 
 
 def _suffix(name: str) -> str:

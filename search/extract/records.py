@@ -93,7 +93,7 @@ def _json_lines(text: str, report: Report) -> Iterator[tuple[str, int | None, di
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = _scrubbed(json.loads(line))
         except (ValueError, RecursionError) as exc:
             first_error = first_error or f"line {number}: {_json_message(exc)}"
             report(f"line {number}: invalid JSON ({_json_message(exc)})")
@@ -109,7 +109,7 @@ def _json_lines(text: str, report: Report) -> Iterator[tuple[str, int | None, di
 
 def _json_records(text: str) -> list[tuple[str, int | None, dict]]:
     try:
-        data = json.loads(text)
+        data = _scrubbed(json.loads(text))
     except RecursionError:
         raise BadInput("invalid JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
@@ -213,3 +213,20 @@ def _json_message(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"column {exc.colno}: {exc.msg}"
     return "nested too deeply"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` with lone surrogates (``"\\ud83d"`` escapes cut from a pair) replaced by
+    U+FFFD: they cannot be written as UTF-8, and one must not cost a whole file."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value) is None:
+            return value
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrubbed(key): _scrubbed(item) for key, item in value.items()}
+    return value
