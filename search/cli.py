@@ -178,6 +178,27 @@ def _facets_option(ctx: click.Context, param: click.Parameter, value: str | None
     return names
 
 
+class QueryCommand(click.Command):
+    """A command whose text may start with "-" ("-kabul taliban"): an argument that
+    starts with "-" but names no option is read as the text, not as an option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        names = {name for param in self.params for name in param.opts + param.secondary_opts}
+        names.update(ctx.help_option_names)
+        texts = [arg for arg in args if _is_text(arg, names)]
+        if texts and "--" not in args:
+            args = [arg for arg in args if not _is_text(arg, names)] + ["--", *texts]
+        return super().parse_args(ctx, args)
+
+
+def _is_text(arg: str, names: set[str]) -> bool:
+    if not arg.startswith("-") or arg in ("-", "--"):
+        return False
+    if arg.startswith("--"):
+        return arg.split("=", 1)[0] not in names
+    return arg[:2] not in names  # "-n5" is the option -n with the value 5
+
+
 def filter_options(command: Any) -> Any:
     """The options that narrow a query, shared by query and timeline."""
     for option in reversed(
@@ -200,7 +221,7 @@ def filter_options(command: Any) -> Any:
     return command
 
 
-@main.command()
+@main.command(cls=QueryCommand)
 @click.argument("text")
 @INDEX_OPTION
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000))
@@ -320,7 +341,7 @@ def _highlight(snippet: str, spans: tuple[tuple[int, int], ...]) -> str:
 # -- timeline, similar ----------------------------------------------------------------
 
 
-@main.command()
+@main.command(cls=QueryCommand)
 @click.argument("text")
 @INDEX_OPTION
 @click.option(

@@ -261,3 +261,11 @@ def test_listing_does_not_repeat_a_byline_that_is_the_source(
         "1. Austin Calls Bajwa on Regional Security",
         f"   Newsweek Pakistan · {folder / 'text' / 'austin-bajwa.txt'}",
     ]
+
+
+def test_a_query_may_start_with_a_minus(index_dir: Path) -> None:
+    result = run("query", "-kabul taliban", "--index", str(index_dir), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["total"] == 2
+    alone = run("query", "-kabul", "-n", "1", "--index", str(index_dir), "--json")
+    assert (alone.exit_code, len(json.loads(alone.stdout)["hits"])) == (0, 1)

@@ -619,3 +619,16 @@ def test_all_is_sorted_and_complete() -> None:
     public = [name for name in search.query.__all__]
     assert public == sorted(public)
     assert all(hasattr(search.query, name) for name in public)
+
+
+def test_excluded_words_exclude_the_first_match() -> None:
+    """Whoosh 2.7.4's AndNotMatcher let the first match through when the excluded list
+    started on an earlier document; pinned without a limit, where it showed."""
+    ix = RamStorage().create_index(build_schema())
+    with ix.writer() as writer:
+        for n, body in enumerate(["reuters wire", "oil from reuters", "oil prices", "oil"]):
+            writer.add_document(**document_for(Article(id=str(n), body=body), "-"))
+    query = parse_query("oil -reuters").query
+    with ix.searcher() as searcher:
+        for limit in (None, 10):
+            assert sorted(hit["id"] for hit in searcher.search(query, limit=limit)) == ["2", "3"]
