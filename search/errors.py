@@ -94,7 +94,8 @@ class QuerySyntaxError(SearchError):
         self.query = query
         self.position = position
         self.problem = problem
-        super().__init__(f"{problem} at position {position + 1} in {query!r}")
+        shown = query if len(query) <= 80 else query[:80] + "…"
+        super().__init__(f"{problem} at position {position + 1} in {shown!r}")
 
 
 class UnknownFieldError(QuerySyntaxError):

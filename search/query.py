@@ -27,6 +27,7 @@ which the searcher passes to Whoosh as ``filter=``: Whoosh 2.7.4 gave wrong tota
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import itertools
@@ -37,12 +38,12 @@ from dataclasses import dataclass, field, replace
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.support.charset import accent_map
-from whoosh.util import make_binary_tree
 
 from search.errors import QuerySyntaxError, UnknownFieldError
 from search.schema import (
     DEFAULT_FIELD_BOOSTS,
     FIELD_ALIASES,
+    QUERY_STOP_WORDS,
     build_schema,
     resolve_field,
 )
@@ -57,13 +58,23 @@ __all__ = [
     "parse_query",
 ]
 
-# In "auto" mode up to this many implicitly joined clauses must all match; a longer text
-# (a question, a pasted sentence) is joined by OR, ranked by how many clauses a document has.
+# In "auto" mode a text of up to this many words (stop words count, operators do not) needs
+# all of them; a longer one (a question, a pasted sentence) finds documents with any of its
+# words, best matches first. Requiring more than one word of a long question, or ranking by
+# the share of words matched (Lucene's coord), lowered nDCG@10 and MAP on every one of the
+# seven test collections of bench/relevance.py.
 AUTO_AND_MAX_CLAUSES = 4
+_PUNCTUATION = "\"'.,;:!?()[]{}"
 # Deepest nesting of parentheses accepted; deeper ones are an error (strict) or dropped.
 MAX_DEPTH = 50
 # At most this many index terms per prefix, wildcard or fuzzy word (the first in term order).
 MAX_EXPANSIONS = 256
+# At most this many words, phrases and ranges in one query (see _Tokenizer._capped).
+MAX_TERMS = 256
+_TERM_KINDS = frozenset({"FIELD", "WORD", "PHRASE", "RANGE"})
+# Each wildcard or fuzzy word expands to up to MAX_EXPANSIONS words in every field.
+MAX_EXPANDING_TERMS = 16
+_EXPANDING = re.compile(r"\*|~\d*$")
 
 MODES = ("all", "any", "auto")
 DATE_FIELD = "date"
@@ -176,53 +187,197 @@ class _CappedFuzzy(wq.FuzzyTerm):
         return itertools.islice(super()._btexts(ixreader), MAX_EXPANSIONS)
 
 
-class _ClauseMatcher(matching.WrappingMatcher):
-    """Marks the root of one clause's matcher, so _CoordMatcher can count clauses."""
+class _ScoredDocs(matching.Matcher):
+    """A matcher over documents whose scores were computed in advance, in id order."""
 
+    def __init__(self, ids: list[int], scores: list[float], position: int = 0) -> None:
+        self._ids = ids
+        self._scores = scores
+        self._i = position
 
-class _CoordMatcher(matching.WrappingMatcher):
-    """Scales a union's score by the fraction of its clauses the document matches."""
+    def is_active(self) -> bool:
+        return self._i < len(self._ids)
 
-    def __init__(self, child: matching.Matcher, clauses: int) -> None:
-        super().__init__(child)
-        self.clauses = clauses
+    def id(self) -> int:
+        return self._ids[self._i]
 
-    def copy(self) -> _CoordMatcher:
-        return _CoordMatcher(self.child.copy(), self.clauses)
+    def next(self) -> None:
+        if self._i >= len(self._ids):
+            raise matching.ReadTooFar
+        self._i += 1
 
-    def _replacement(self, newchild: matching.Matcher) -> _CoordMatcher:
-        return _CoordMatcher(newchild, self.clauses)
+    def skip_to(self, target: int) -> None:
+        if self._i >= len(self._ids):
+            raise matching.ReadTooFar
+        self._i = bisect.bisect_left(self._ids, target, self._i)
+
+    def reset(self) -> None:
+        self._i = 0
+
+    def copy(self) -> _ScoredDocs:
+        return _ScoredDocs(self._ids, self._scores, self._i)
+
+    def all_ids(self):
+        return iter(self._ids[self._i :])
+
+    def weight(self) -> float:
+        return self._scores[self._i]
 
     def score(self) -> float:
-        # The factor is at most 1, so the child's quality bounds stay valid upper bounds.
-        matched = _count_clauses(self.child, self.child.id())
-        return self.child.score() * matched / self.clauses
+        return self._scores[self._i]
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return max(self._scores[self._i :], default=0.0)
 
 
-def _count_clauses(matcher: matching.Matcher, docnum: int) -> int:
-    if isinstance(matcher, _ClauseMatcher):
-        return int(matcher.is_active() and matcher.id() == docnum)
-    return sum(_count_clauses(child, docnum) for child in matcher.children())
+class _AcrossFields(wq.Or):
+    """One word searched in several fields (``Term`` queries), scored as one word.
 
-
-class _CoordOr(wq.Or):
-    """An Or that ranks documents matching more of its clauses first (Lucene's ``coord``).
-
-    Whoosh's ``Or(scale=...)`` only adds ``(matched - 1) / (terms - scale) ** 2`` to the
-    score: with a word searched in six fields that bonus is a few thousandths, and a
-    document with one rare word still outranks one with three common ones
-    (``test_coordination_ranks_more_clauses_first`` pins this). Here the score is
-    multiplied by matched clauses / all clauses.
+    With a weighting that has ``fields_scorer`` (:class:`search.schema.BM25`) the
+    frequencies in the fields are combined before BM25 saturates them (BM25F); a plain
+    Or would add a full score per field. Any other weighting gets the plain Or.
     """
 
     def _matcher(self, subs, searcher, context):
-        # A tree of UnionMatchers (never Whoosh's preloaded array) keeps each clause visible.
-        subms = [_ClauseMatcher(q.matcher(searcher, context)) for q in subs]
-        subms = [m for m in subms if m.is_active()]
-        if not subms:
+        weighting = context.weighting if context else None
+        if not hasattr(weighting, "fields_scorer"):
+            return super()._matcher(subs, searcher, context)
+        # Unboosted matchers give plain frequencies; the scorer applies each field's weight.
+        pairs = [(q, wq.Term(q.fieldname, q.text).matcher(searcher, context)) for q in subs]
+        live = [(q, m) for q, m in pairs if m.is_active()]
+        if not live:
             return matching.NullMatcher()
-        union = subms[0] if len(subms) == 1 else make_binary_tree(matching.UnionMatcher, subms)
-        return _CoordMatcher(union, len(subs))
+        terms = [(q.fieldname, q.text, q.boost) for q, _ in live]
+        scorer = weighting.fields_scorer(searcher, terms)
+        return _FieldsMatcher([m for _, m in live], scorer, [q.fieldname for q, _ in live])
+
+    def leaves(self):
+        # Each field's part of the joint score, so that an explanation's parts add up.
+        for query in self.subqueries:
+            yield _FieldShare(query, self)
+
+
+class _FieldShare(wq.Term):
+    """One field of an _AcrossFields word; its matcher scores that field's share."""
+
+    def __init__(self, term: wq.Term, across: _AcrossFields) -> None:
+        super().__init__(term.fieldname, term.text, boost=term.boost)
+        self.across = across
+
+    def matcher(self, searcher, context=None):
+        own = super().matcher(searcher, context)
+        joint = self.across.matcher(searcher, context)
+        if not own.is_active() or not isinstance(joint, _FieldsMatcher):
+            return own
+        return _ShareMatcher(own, joint, self.fieldname)
+
+
+class _ShareMatcher(matching.WrappingMatcher):
+    """Scores the part of a _FieldsMatcher's score that one field brings."""
+
+    def __init__(self, child: matching.Matcher, joint: _FieldsMatcher, fieldname: str) -> None:
+        super().__init__(child)
+        self.joint = joint
+        self.fieldname = fieldname
+
+    def _replacement(self, newchild: matching.Matcher) -> _ShareMatcher:
+        return _ShareMatcher(newchild, self.joint, self.fieldname)
+
+    def score(self) -> float:
+        docnum = self.child.id()
+        if self.joint.is_active() and self.joint.id() < docnum:
+            self.joint.skip_to(docnum)
+        return self.joint.share(self.fieldname) if self.joint.is_active() else 0.0
+
+
+class _FieldsMatcher(matching.Matcher):
+    """The union of one word's postings in several fields, scored by a FieldsScorer."""
+
+    def __init__(self, children: list[matching.Matcher], scorer, fieldnames: list[str]) -> None:
+        self._children = children
+        self._scorer = scorer
+        self._fieldnames = fieldnames
+
+    def _here(self) -> list[int]:
+        """Indexes of the children positioned on the current document."""
+        current = self.id()
+        return [i for i, m in enumerate(self._children) if m.is_active() and m.id() == current]
+
+    def is_active(self) -> bool:
+        return any(m.is_active() for m in self._children)
+
+    def id(self) -> int:
+        return min(m.id() for m in self._children if m.is_active())
+
+    def next(self) -> None:
+        if not self.is_active():
+            raise matching.ReadTooFar
+        for i in self._here():
+            self._children[i].next()
+
+    def skip_to(self, target: int) -> None:
+        if not self.is_active():
+            raise matching.ReadTooFar
+        for m in self._children:
+            if m.is_active() and m.id() < target:
+                m.skip_to(target)
+
+    def reset(self) -> None:
+        for m in self._children:
+            m.reset()
+
+    def copy(self) -> _FieldsMatcher:
+        return _FieldsMatcher([m.copy() for m in self._children], self._scorer, self._fieldnames)
+
+    def children(self) -> list[matching.Matcher]:
+        return list(self._children)
+
+    def weight(self) -> float:
+        return sum(self._children[i].weight() for i in self._here())
+
+    def _frequencies(self) -> list[tuple[int, float]]:
+        return [(i, self._children[i].weight()) for i in self._here()]
+
+    def score(self) -> float:
+        return self._scorer.score(self.id(), self._frequencies())
+
+    def share(self, fieldname: str) -> float:
+        """The part of the current document's score that ``fieldname`` brings."""
+        parts = self._scorer.parts(self.id(), self._frequencies())
+        total = sum(parts.values())
+        score = self._scorer.score(self.id(), self._frequencies())
+        return score * parts.get(self._fieldnames.index(fieldname), 0.0) / total if total else 0.0
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return self._scorer.max_score
+
+
+class _Union(wq.Or):
+    """An Or that reads each clause's matches once and adds them up per document.
+
+    Whoosh's binary tree of union matchers, with its "quality" skipping, re-walked the
+    whole tree at every document: a pasted paragraph of 30 words took seconds on 1,500
+    abstracts (``test_long_query_is_fast`` in tests/test_relevance.py).
+    """
+
+    def _matcher(self, subs, searcher, context):
+        totals: dict[int, float] = {}
+        for query in subs:
+            matcher = query.matcher(searcher, context)
+            while matcher.is_active():
+                docnum = matcher.id()
+                totals[docnum] = totals.get(docnum, 0.0) + matcher.score()
+                matcher.next()
+        if not totals:
+            return matching.NullMatcher()
+        ids = sorted(totals)
+        return _ScoredDocs(ids, [totals[d] * self.boost for d in ids])
 
 
 # ---------------------------------------------------------------------------------------
@@ -275,9 +430,24 @@ class _Tokenizer:
                 i += 1
             else:
                 i = self._word(i)
-        self.tokens = _balance_parentheses(self.tokens, self.report)
+        self.tokens = _balance_parentheses(self._capped(self.tokens), self.report)
         self.tokens.append(_Token("EOF", "", len(text)))
         return self.tokens
+
+    def _capped(self, tokens: list[_Token]) -> list[_Token]:
+        """The tokens up to the MAX_TERMS-th term: each term costs about a millisecond
+        to search, so a pasted page must not cost minutes."""
+        terms = [n for n, token in enumerate(tokens) if token.kind in _TERM_KINDS]
+        expanding = [n for n in terms if _EXPANDING.search(tokens[n].text)]
+        for found, most, what in (
+            (terms, MAX_TERMS, "words"),
+            (expanding, MAX_EXPANDING_TERMS, "wildcard or fuzzy words"),
+        ):
+            if len(found) > most:
+                cut = tokens[found[most]]
+                self.report.problem(cut.pos, f"more than {most} {what}", "searched the first ones")
+                return self._capped(tokens[: found[most]])
+        return tokens
 
     def _is_prefix_operator(self, i: int) -> bool:
         # "-word" excludes, but "a - b" and "well-known" are words.
@@ -450,9 +620,25 @@ def _combine(items: list[_Item], mode: str) -> _Node | None:
             required.append(node)
         else:
             optional.append(node)
-    if mode == "all" or (mode == "auto" and len(optional) <= AUTO_AND_MAX_CLAUSES):
+    if mode == "all":
         required, optional = required + optional, []
+    elif mode == "long":
+        optional = [node for node in optional if not _is_filler(node)] or optional
     return _simplify(_Bool(tuple(required), tuple(optional), tuple(excluded)))
+
+
+def _is_filler(node: _Node) -> bool:
+    """A word such as "what" or "would" typed without a field: noise in a long question."""
+    return isinstance(node, _Leaf) and node.text.strip(_PUNCTUATION).lower() in QUERY_STOP_WORDS
+
+
+def _resolve_mode(mode: str, tokens: list[_Token]) -> str:
+    """Turn "auto" into "all" for a short text and into "long" (any word, filler words such
+    as "what" dropped) for a longer one: decided once for the whole text."""
+    if mode != "auto":
+        return mode
+    typed = sum(token.kind in ("WORD", "PHRASE") for token in tokens)
+    return "long" if typed > AUTO_AND_MAX_CLAUSES else "all"
 
 
 def _simplify(node: _Bool) -> _Node | None:
@@ -540,7 +726,12 @@ def _over_fields(fieldname: str | None, text: str, shown: str, make: _MakeQuery)
     queries = [q for f, boost in _targets(fieldname) if (q := make(f, boost)) is not None]
     if not queries:
         return None
-    query = queries[0] if len(queries) == 1 else wq.Or(queries)
+    if len(queries) == 1:
+        query = queries[0]
+    elif all(type(q) is wq.Term for q in queries):
+        query = _AcrossFields(queries)  # one word in several fields: scored as one
+    else:
+        query = wq.Or(queries)
     return _Leaf(query, f"{fieldname}:{shown}" if fieldname else shown)
 
 
@@ -778,7 +969,7 @@ def _build_bool(node: _Bool) -> wq.Query:
     if required:
         base = required[0] if len(required) == 1 else wq.And(required)
     if optional:
-        either = optional[0] if len(optional) == 1 else _CoordOr(optional)
+        either = optional[0] if len(optional) == 1 else _Union(optional)
         # Beside required clauses, optional ones only raise the score.
         base = either if base is None else wq.AndMaybe(base, either)
     if base is None:
@@ -810,9 +1001,9 @@ def parse_query(text: str, *, mode: str = "auto", strict: bool = True) -> Parsed
     """Return how ``text`` is understood as a search, and the Whoosh query to run.
 
     ``mode`` says how clauses written side by side are joined: ``"all"`` (AND),
-    ``"any"`` (OR, documents matching more clauses first) or ``"auto"`` (AND for at most
-    :data:`AUTO_AND_MAX_CLAUSES` clauses, else as "any"). Explicit AND / OR / NOT always
-    win. Empty text matches every article; text of stop words only matches none.
+    ``"any"`` (OR, best matches first) or ``"auto"`` (AND for a text of at most
+    :data:`AUTO_AND_MAX_CLAUSES` words, else as "any" without filler words such as
+    "what"). Explicit AND / OR / NOT always win. Empty text matches every article; text of stop words only matches none.
 
     Raises ValueError for an unknown ``mode``. With ``strict`` (the default) raises
     :class:`QuerySyntaxError` or :class:`UnknownFieldError` for malformed text; otherwise
@@ -824,7 +1015,7 @@ def parse_query(text: str, *, mode: str = "auto", strict: bool = True) -> Parsed
         return ParsedQuery(text, "everything", (), None, wq.Every())
     report = _Reporter(text, strict)
     tokens = _Tokenizer(report).run()
-    node, dates = _take_dates(_Parser(tokens, report, mode).sequence(None))
+    node, dates = _take_dates(_Parser(tokens, report, _resolve_mode(mode, tokens)).sequence(None))
     date_filter = _intersect(dates)
     if node is not None:
         query, explanation = _build(node), _explain(node)
@@ -850,7 +1041,7 @@ class _AndNotMatcher(matching.AndNotMatcher):
     In Whoosh 2.7.4 the first document is compared only with the excluded list's first
     document, so when that list starts earlier an excluded document comes through
     ("oil -reuters" returned a Reuters story when searched without a limit;
-    tests/test_query.py::test_excluded_words_exclude_the_first_match).
+    tests/test_query.py::test_excluded_words_exclude_the_first_match too).
     """
 
     def _find_first(self) -> None:

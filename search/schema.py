@@ -7,10 +7,11 @@ indexer and the query parser cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
+from math import log
 from typing import Any
 
 import Stemmer
-from whoosh import fields
+from whoosh import fields, formats, scoring
 from whoosh.analysis import (
     CharsetFilter,
     Filter,
@@ -24,12 +25,15 @@ from search.duplicates import fingerprint
 from search.models import Article
 
 __all__ = [
+    "BM25",
     "DEFAULT_FIELD_BOOSTS",
     "FIELD_ALIASES",
     "FILE_FIELD",
+    "QUERY_STOP_WORDS",
     "article_from_stored",
     "build_schema",
     "document_for",
+    "make_weighting",
     "resolve_field",
 ]
 
@@ -41,6 +45,23 @@ TOKEN_PATTERN = r"\w+(?:['\u2019.]\w+)*"
 STOP_WORDS = frozenset(
     "a an and are as at be but by for from has have if in into is it its of on or that the "
     "their there these they this to was were which with".split()
+)
+
+# Snowball's English stop words. A long question ("what are the effects of ...") drops them,
+# since its other words say what it is about; the index and short queries keep them.
+QUERY_STOP_WORDS = frozenset(
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his "
+    "himself she her hers herself it its itself they them their theirs themselves what which "
+    "who whom this that these those am is are was were be been being have has had having do "
+    "does did doing would should could ought i'm you're he's she's it's we're they're i've "
+    "you've we've they've i'd you'd he'd she'd we'd they'd i'll you'll he'll she'll we'll "
+    "they'll isn't aren't wasn't weren't hasn't haven't hadn't doesn't don't didn't won't "
+    "wouldn't shan't shouldn't can't cannot couldn't mustn't let's that's who's what's here's "
+    "there's when's where's why's how's a an the and but if or because as until while of at "
+    "by for with about against between into through during before after above below to from "
+    "up down in out on off over under again further then once here there when where why how "
+    "all any both each few more most other some such no nor not only own same so than too "
+    "very".split()
 )
 
 
@@ -104,6 +125,16 @@ def url_analyzer():
 FILE_FIELD = "file"
 
 
+def _words_field(analyzer) -> fields.TEXT:
+    """A text field that records only which documents hold each word: no positions, no
+    counts, no lengths. Suggestions read its words and their document frequencies only;
+    it took a fifth of the index with counts and lengths."""
+    field = fields.TEXT(analyzer=analyzer, phrase=False)
+    field.format = formats.Existence()
+    field.scorable = False
+    return field
+
+
 def build_schema() -> fields.Schema:
     """Return a new Whoosh schema for an article index."""
     text = text_analyzer()
@@ -124,11 +155,12 @@ def build_schema() -> fields.Schema:
         tags=fields.KEYWORD(stored=True, lowercase=True, commas=True, scorable=True),
         date=fields.DATETIME(stored=True, sortable=True),
         language=fields.ID(stored=True),
-        hash=fields.ID(stored=True),
+        # Read from the stored fields only (to fold copies), never searched.
+        hash=fields.STORED(),
         # MinHash of the body, to fold syndicated copies into one hit (search.duplicates).
         fingerprint=fields.STORED(),
         # Unstemmed words of title and body: spelling suggestions must be real words.
-        spell=fields.TEXT(analyzer=text_analyzer(stem=False), phrase=False),
+        spell=_words_field(text_analyzer(stem=False)),
     )
 
 
@@ -167,6 +199,109 @@ DEFAULT_FIELD_BOOSTS: dict[str, float] = {
     "author": 1.0,
     "source": 1.0,
 }
+
+
+# BM25's parameters: k1 says how fast repeating a word stops adding to the score, b how
+# much a long text is discounted. Chosen on six test collections and checked on the
+# seventh (bench/relevance.py --loo); b is lower for titles, whose lengths vary little.
+BM25_K1 = 1.2
+BM25_B = 0.75
+FIELD_B: dict[str, float] = {}
+# The weight of a field in BM25F, where it multiplies the field's word counts before they
+# saturate; fields not named here use their DEFAULT_FIELD_BOOSTS boost. The headline needs
+# more here than as the boost of a phrase scored field by field (title:"..."^2.5).
+FIELD_WEIGHTS: dict[str, float] = {"title": 6.0}
+
+
+def _idf(doc_frequency: int, doc_count: int) -> float:
+    """Lucene's BM25 idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``: Whoosh's own adds 1 to
+    every word's idf, which lets common words weigh almost as much as rare ones."""
+    return log(1.0 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
+
+
+class BM25(scoring.WeightingModel):
+    """Okapi BM25 with Lucene's idf and a ``b`` per field.
+
+    A word searched in several fields at once is scored by :class:`FieldsScorer` (BM25F):
+    its frequencies in the fields are weighted, added up, and only then saturated, so a
+    word found in both title and body is not counted as two unrelated words.
+    """
+
+    def __init__(
+        self,
+        *,
+        k1: float = BM25_K1,
+        b: float = BM25_B,
+        field_b: dict[str, float] | None = None,
+        field_weights: dict[str, float] | None = None,
+    ) -> None:
+        self.k1 = k1
+        self.b = b
+        self.field_b = dict(FIELD_B if field_b is None else field_b)
+        self.field_weights = dict(FIELD_WEIGHTS if field_weights is None else field_weights)
+
+    def b_of(self, fieldname: str) -> float:
+        """The length normalization of one field."""
+        return self.field_b.get(fieldname, self.b)
+
+    def idf(self, searcher, fieldname: str, text: str) -> float:
+        parent = searcher.get_parent()
+        return _idf(parent.doc_frequency(fieldname, text), parent.doc_count_all())
+
+    def scorer(self, searcher, fieldname: str, text: str, qf: int = 1):
+        if not searcher.schema[fieldname].scorable:
+            return scoring.WeightScorer.for_(searcher, fieldname, text)
+        # Whoosh's scorer computes k1 and b exactly as BM25 does; only the idf differs,
+        # and it asks this model for it. Its quality bounds stay valid upper bounds.
+        return scoring.BM25FScorer(searcher, fieldname, text, self.b_of(fieldname), self.k1, qf=qf)
+
+    def fields_scorer(self, searcher, terms: list[tuple[str, str, float]]) -> FieldsScorer:
+        """Return the scorer of one word in several fields: ``(field, text, boost)``; a
+        field's weight is its FIELD_WEIGHTS entry, else its boost."""
+        return FieldsScorer(self, searcher, terms)
+
+
+class FieldsScorer:
+    """Scores a document for one word found in one or more of several fields (BM25F).
+
+    ``tf = sum(weight_f * tf_f / (1 - b_f + b_f * length_f / average_f))`` over the
+    fields, then ``idf * tf * (k1 + 1) / (k1 + tf)``, with the idf of the field where
+    the word is most common. ``max_score`` bounds every score.
+    """
+
+    def __init__(self, model: BM25, searcher, terms: list[tuple[str, str, float]]) -> None:
+        parent = searcher.get_parent()
+        frequency = max(parent.doc_frequency(field, text) for field, text, _ in terms)
+        self.idf = _idf(frequency, parent.doc_count_all())
+        self.k1 = model.k1
+        self.max_score = self.idf * (model.k1 + 1)
+        self._length = searcher.doc_field_length
+        self._fields = []
+        for field, _, boost in terms:
+            weight = model.field_weights.get(field, boost)
+            b = model.b_of(field) if searcher.schema[field].scorable else 0.0
+            average = parent.avg_field_length(field) or 1.0
+            self._fields.append((field, weight, b, average))
+
+    def parts(self, docnum: int, frequencies: list[tuple[int, float]]) -> dict[int, float]:
+        """Each term's weighted, length-normalized frequency in ``docnum``, given
+        ``(index of the term, frequency)`` pairs."""
+        parts = {}
+        for index, frequency in frequencies:
+            field, weight, b, average = self._fields[index]
+            norm = 1.0 - b + b * self._length(docnum, field, 0) / average if b else 1.0
+            parts[index] = weight * frequency / norm
+        return parts
+
+    def score(self, docnum: int, frequencies: list[tuple[int, float]]) -> float:
+        """The score of ``docnum`` given ``(index of the term, frequency)`` pairs."""
+        tf = sum(self.parts(docnum, frequencies).values())
+        return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
+
+
+def make_weighting(**parameters: Any) -> BM25:
+    """Return the weighting the searcher ranks with; ``parameters`` override BM25's."""
+    return BM25(**parameters)
 
 
 def resolve_field(name: str) -> str | None:

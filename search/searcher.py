@@ -7,15 +7,18 @@ they stay valid after the :class:`Searcher` is closed.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from whoosh import collectors, sorting
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import sorting
+from whoosh.filedb.filestore import FileStorage
+from whoosh.idsets import BitSet
 
 from search.duplicates import are_copies, group_copies
 from search.errors import (
@@ -27,13 +30,21 @@ from search.errors import (
 from search.facets import FACETS, PERIODS, facet, facet_counts, fill_timeline, period_facet
 from search.models import Article, Copy, Hit, IndexStats, Results, Timeline
 from search.query import ParsedQuery, date_filter_query, parse_date_span, parse_query
-from search.schema import FILE_FIELD, article_from_stored, build_schema, name_analyzer
+from search.schema import (
+    FILE_FIELD,
+    article_from_stored,
+    build_schema,
+    make_weighting,
+    name_analyzer,
+)
 from search.snippets import make_snippet
 from search.suggest import SUGGEST_BELOW, respell
 
 __all__ = ["FACETS", "PERIODS", "SORTS", "Searcher"]
 
 SORTS = ("relevance", "date", "-date")
+# Tries to open an index whose table of contents a commit is replacing.
+OPEN_ATTEMPTS = 10
 # How many key terms of an article find the articles like it.
 SIMILAR_TERMS = 12
 MAX_LIMIT = 1000
@@ -83,9 +94,10 @@ class Searcher:
             raise ValueError("this Searcher is closed")
         current = getattr(self._local, "searcher", None)
         if current is None:
-            current = self._ix.searcher()
+            current = self._ix.searcher(weighting=make_weighting())
         elif not current.up_to_date():
             fresh = current.refresh()
+            _close_replaced(current, fresh)
             with self._lock:
                 self._open.remove(current)
             current = fresh
@@ -95,6 +107,20 @@ class Searcher:
             self._open.append(current)
         self._local.searcher = current
         return current
+
+    def _allowed(self, engine, restriction: wq.Query | None):
+        """The document numbers of ``engine`` that ``restriction`` lets through.
+
+        Kept per thread for the last few restrictions: a date range costs more to read
+        than most queries, and the same one is asked for page after page.
+        """
+        if restriction is None:
+            return None
+        cache = getattr(self._local, "filters", None)
+        if cache is None or cache.engine is not engine:
+            # Document numbers belong to one engine searcher: a refreshed one starts afresh.
+            cache = self._local.filters = _FilterCache(engine)
+        return cache.get(restriction)
 
     def search(
         self,
@@ -136,8 +162,9 @@ class Searcher:
         if sort == "relevance" and isinstance(parsed.query, wq.Every):
             sort = "-date"  # nothing to rank by: a listing reads best newest first
         engine = self._engine()
+        allowed = self._allowed(engine, restriction)
         groups, total = _ranked_groups(
-            engine, parsed.query, restriction, sort, page * limit, fold=not all_copies
+            engine, parsed.query, allowed, sort, page * limit, fold=not all_copies
         )
         terms = _snippet_terms(parsed.query, engine.reader())
         first = (page - 1) * limit
@@ -153,8 +180,8 @@ class Searcher:
             limit=limit,
             elapsed=time.perf_counter() - started,
             warnings=parsed.warnings,
-            suggestion=_suggestion(engine, text, mode, restriction, total),
-            facets=_facets(engine, parsed.query, restriction, facets),
+            suggestion=_suggestion(engine, text, mode, allowed, total),
+            facets=_facets(engine, parsed.query, allowed, facets),
         )
 
     def get(self, article_id: str) -> Article:
@@ -214,12 +241,13 @@ class Searcher:
             raise ValueError(f"by must be one of {', '.join(PERIODS)}, not {by!r}")
         parsed = parse_query(text, mode=mode, strict=strict)
         restriction = _restriction(parsed, since, until, source)
-        found = self._engine().search(
+        engine = self._engine()
+        found = _search(
+            engine,
             parsed.query,
-            filter=restriction,
-            groupedby={"period": period_facet(by, _NO_DATE)},
-            maptype=sorting.Count,
             limit=1,
+            filter=self._allowed(engine, restriction),
+            groupedby={"period": period_facet(by, _NO_DATE)},
         )
         groups = found.groups("period")
         return Timeline(
@@ -248,13 +276,81 @@ class Searcher:
         )
 
 
+def _close_replaced(old, new) -> None:
+    """Close the segment readers of ``old`` that ``new`` does not use.
+
+    Whoosh 2.7.4's ``refresh`` means to close them, but keys them by generation, which
+    segments of one commit share, so it closes one per commit and leaves the others'
+    files open (test_refresh_closes_every_old_segment).
+    """
+    kept = {id(reader) for reader, _ in new.reader().leaf_readers()}
+    for reader, _ in old.reader().leaf_readers():
+        if id(reader) not in kept and not getattr(reader, "is_closed", True):
+            reader.close()
+
+
+class _DocSet(BitSet):
+    """A set of document numbers to pass as a filter, true even when empty.
+
+    Whoosh tests ``if filter`` to decide whether a filter was given at all, so an empty
+    BitSet would let every document through (test_empty_date_filter_finds_nothing).
+    """
+
+    def __bool__(self) -> bool:
+        return True
+
+    __nonzero__ = __bool__
+
+
+class _FilterCache:
+    """The document sets of recent filters on one engine searcher, least recent dropped."""
+
+    SIZE = 16
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.sets: dict[str, _DocSet] = {}
+
+    def get(self, restriction: wq.Query) -> _DocSet:
+        key = repr(restriction)
+        found = self.sets.pop(key, None)
+        if found is None:
+            found = _DocSet(self.engine.docs_for_query(restriction), self.engine.doc_count_all())
+            if len(self.sets) >= self.SIZE:
+                del self.sets[next(iter(self.sets))]
+        self.sets[key] = found
+        return found
+
+
+def _storage(index_dir: str) -> FileStorage:
+    """The engine's storage for ``index_dir``, reading files without memory maps.
+
+    With a memory map, Whoosh 2.7.4 copies every file of every segment into memory when a
+    searcher opens (``BufferFile`` wraps the map in a ``BytesIO``): 0.1 s and the index's
+    size in memory for each fresh ``search query``. Plain reads open in milliseconds and
+    answered the query benchmark as fast.
+    """
+    return FileStorage(index_dir, supports_mmap=False, readonly=True)
+
+
 def _open_index(index_dir: str):
-    if not os.path.isdir(index_dir) or not whoosh_index.exists_in(index_dir):
+    """Open the index, telling a missing one from a damaged one.
+
+    A writer's commit replaces the table of contents: one listed a moment ago may be gone
+    when it is opened, so that is tried again before the index is called damaged.
+    """
+    if not glob.glob(os.path.join(glob.escape(index_dir), "_MAIN_*.toc")):
         raise IndexNotFoundError(index_dir)
-    try:
-        ix = whoosh_index.open_dir(index_dir)
-    except (OSError, EOFError, ValueError, whoosh_index.IndexError) as exc:
-        raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            ix = _storage(index_dir).open_index()
+            break
+        except FileNotFoundError as exc:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise IndexCorruptError(index_dir, str(exc)) from exc
+            time.sleep(0.05)
+        except (OSError, EOFError, ValueError, IndexError, whoosh_index.IndexError) as exc:
+            raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
     if set(ix.schema.names()) != set(build_schema().names()):
         ix.close()
         raise IndexCorruptError(index_dir, "it was built with a different field layout")
@@ -354,7 +450,7 @@ def _copy_key(stored: dict) -> tuple[str, str]:
 def _ranked_groups(
     engine,
     query: wq.Query,
-    restriction: wq.Query | None,
+    allowed: _DocSet | None,
     sort: str,
     wanted: int,
     *,
@@ -368,7 +464,7 @@ def _ranked_groups(
     """
     fetch = wanted * 2 + 10 if fold else wanted
     while True:
-        found = engine.search(query, limit=fetch, filter=restriction, sortedby=_sort_key(sort))
+        found = _search(engine, query, limit=fetch, filter=allowed, sortedby=_sort_key(sort))
         total, entries = len(found), _entries(found)
         if not fold:
             return [[entry] for entry in entries], total
@@ -376,6 +472,36 @@ def _ranked_groups(
         if len(groups) >= wanted or len(entries) >= total:
             return [[entries[i] for i in group] for group in groups], total
         fetch *= 4
+
+
+def _search(
+    engine,
+    query: wq.Query,
+    *,
+    limit: int,
+    filter: _DocSet | None = None,
+    sortedby: sorting.FacetType | None = None,
+    groupedby: dict[str, sorting.FacetType] | None = None,
+):
+    """The engine's first ``limit`` results, every match counted (per ``groupedby``
+    facet too) while collected.
+
+    Whoosh's default skips blocks of low-scoring documents, then runs the whole query a
+    second time for ``len(results)``, testing every document against a filter with a
+    scan of all the filter's bits: ten times slower with a date range. Turning that off
+    (``optimize=False``) is not enough: the collector still drops matches that cannot
+    reach the top (``replace``) and miscounts; on Reuters the total of a date-restricted
+    query changed from one page to the next (test_totals_do_not_depend_on_page).
+    """
+    if sortedby is not None:
+        return engine.search(query, limit=limit, filter=filter, sortedby=sortedby)
+    collector = collectors.TopCollector(limit, usequality=False, replace=0)
+    if groupedby:
+        collector = collectors.FacetCollector(collector, groupedby, maptype=sorting.Count)
+    if filter is not None:
+        collector = collectors.FilterCollector(collector, allow=filter)
+    engine.search_with_collector(query, collector)
+    return collector.results()
 
 
 def _snippet_terms(query: wq.Query, reader) -> frozenset[str]:
@@ -443,15 +569,13 @@ def _explain(engine, query: wq.Query, docnum: int, score: float) -> str:
 def _facets(
     engine,
     query: wq.Query,
-    restriction: wq.Query | None,
+    allowed: _DocSet | None,
     names: tuple[str, ...],
 ) -> dict[str, tuple[tuple[str, int], ...]]:
     if not names:
         return {}
     groupedby = {name: facet(name, _NO_DATE) for name in names}
-    found = engine.search(
-        query, filter=restriction, groupedby=groupedby, maptype=sorting.Count, limit=1
-    )
+    found = _search(engine, query, limit=1, filter=allowed, groupedby=groupedby)
     return {name: facet_counts(name, found.groups(name)) for name in names}
 
 
@@ -459,7 +583,7 @@ def _suggestion(
     engine,
     text: str,
     mode: str,
-    restriction: wq.Query | None,
+    allowed: _DocSet | None,
     total: int,
 ) -> str | None:
     """A respelling of ``text`` that finds more articles, when ``text`` finds few."""
@@ -469,7 +593,7 @@ def _suggestion(
     if respelled is None:
         return None
     query = parse_query(respelled, mode=mode, strict=False).query
-    found = engine.search(query, filter=restriction, limit=1)
+    found = _search(engine, query, filter=allowed, limit=1)
     return respelled if len(found) > total else None
 
 

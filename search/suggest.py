@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from whoosh.reading import IndexReader
+
 from search.schema import text_analyzer
 
 __all__ = ["SUGGEST_BELOW", "respell"]
@@ -55,7 +57,10 @@ def _better_word(word: str, reader) -> str | None:
     # The nearest words first, then the most common. Not Whoosh's Corrector: in 2.7.4
     # it scores every candidate by the largest distance allowed, so only frequency counts.
     for distance in (1, 2):
-        near = [w for w in reader.terms_within(SPELL_FIELD, folded[0], distance, prefix=1)]
+        # The base class's scan, not a segment's automaton: in Whoosh 2.7.4 a one-segment
+        # index counts a swap of two letters as two edits ("oli" missed "oil") where an
+        # index of several segments counts one (test_a_swap_is_one_edit_in_one_segment).
+        near = IndexReader.terms_within(reader, SPELL_FIELD, folded[0], distance, prefix=1)
         common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
         common = [pair for pair in common if pair[1] > rarity]
         if common:

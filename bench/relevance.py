@@ -1,0 +1,509 @@
+"""Relevance on seven classic test collections: the product against plain Whoosh.
+
+    python bench/relevance.py --data ../shared/data/ir-test-collections
+    python bench/relevance.py --data ... --only cacm,med --no-write
+    python bench/relevance.py --data ... --loo        # also tune on six, test on the seventh
+
+Each collection (CACM, CISI, Cranfield, MED, NPL, LISA, ADI; their README lists the
+format traps handled below) is indexed twice, title and text only:
+
+* **product**: ``search.Indexer`` with the product's schema and analyzers, every judged
+  query run through ``search.Searcher.search(text, limit=100, strict=False)``, its
+  default mode, exactly as a user typing the text would (the parser's repairs counted);
+* **plain Whoosh**: ``whoosh.analysis.StemmingAnalyzer`` on ``title`` and ``body``,
+  ``BM25F()`` with its defaults, and ``MultifieldParser(["title", "body"], schema,
+  group=OrGroup)`` reading the same text.
+
+Both runs are scored by ir-measures (trec_eval underneath): nDCG@10, MAP (AP over the top
+100), P@10 and Recall@100, averaged over the judged queries (a query that finds nothing
+scores 0). Cranfield's relevance codes 1-4 become gains 4-1 for nDCG (code 1 is the
+complete answer), its code -1 is not relevant; every other collection is binary.
+
+``--loo`` re-ranks with every setting of a small grid of scoring parameters (the
+``PARAMETERS`` below) and reports, for each collection, what the setting that is best on
+the other six scores on it: leave-one-collection-out, to show the defaults are not fitted
+to any one collection. Results go to the "relevance" section of docs/benchmarks.md.
+
+Needs the ``bench`` extra (ir-measures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ir_measures
+from ir_measures import AP, P, R, nDCG
+from whoosh import fields, qparser
+from whoosh import index as whoosh_index
+from whoosh.analysis import StemmingAnalyzer
+
+import search
+from search import schema as product_schema
+from search.query import parse_query
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import command, machine, update_section
+
+MEASURES = (nDCG @ 10, AP, P @ 10, R @ 100)
+MEASURE_NAMES = ("nDCG@10", "MAP", "P@10", "R@100")
+DEPTH = 100
+COLLECTIONS = ("cacm", "cisi", "cran", "med", "npl", "lisa", "adi")
+
+Qrels = dict[str, dict[str, int]]
+Run = dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One test collection: documents ``(id, title, body)``, query texts, judgments."""
+
+    name: str
+    docs: list[tuple[str, str, str]]
+    queries: dict[str, str]
+    qrels: Qrels
+
+
+# ---------------------------------------------------------------------------------------
+# Readers
+
+
+def _read(path: Path) -> str:
+    # Pure ASCII, but CRLF in some files: universal newlines make them all "\n".
+    return path.read_text(encoding="ascii", errors="replace")
+
+
+def _marked_records(text: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield ``(id, {marker: text})`` from the ``.I n`` / ``.T`` / ``.W`` ... format."""
+    for chunk in re.split(r"^\.I\s+", text, flags=re.MULTILINE)[1:]:
+        head, _, rest = chunk.partition("\n")
+        parts: dict[str, str] = {}
+        for match in re.finditer(
+            r"^\.([A-Z])\s*\n(.*?)(?=^\.[A-Z]\b|\Z)", rest, re.MULTILINE | re.DOTALL
+        ):
+            parts[match.group(1)] = " ".join(match.group(2).split())
+        yield head.strip(), parts
+
+
+def _marked_docs(path: Path) -> list[tuple[str, str, str]]:
+    return [
+        (str(int(rid)), parts.get("T", ""), parts.get("W", ""))
+        for rid, parts in _marked_records(_read(path))
+    ]
+
+
+def _marked_queries(path: Path) -> dict[str, str]:
+    return {str(int(rid)): parts.get("W", "") for rid, parts in _marked_records(_read(path))}
+
+
+def _pairs(path: Path, qcol: int, dcol: int) -> Qrels:
+    qrels: Qrels = {}
+    for line in _read(path).splitlines():
+        cols = line.split()
+        if len(cols) > max(qcol, dcol):
+            qrels.setdefault(str(int(cols[qcol])), {})[str(int(cols[dcol]))] = 1
+    return qrels
+
+
+def read_cacm(root: Path) -> Collection:
+    base = root / "cacm"
+    return Collection(
+        "CACM",
+        _marked_docs(base / "cacm.all"),
+        _marked_queries(base / "query.text"),
+        _pairs(base / "qrels.text", 0, 1),
+    )
+
+
+def read_cisi(root: Path) -> Collection:
+    base = root / "cisi"
+    return Collection(
+        "CISI",
+        _marked_docs(base / "CISI.ALL"),
+        _marked_queries(base / "CISI.QRY"),
+        _pairs(base / "CISI.REL", 0, 1),
+    )
+
+
+def read_cran(root: Path) -> Collection:
+    """Cranfield: ``cranqrel`` numbers the queries 1..225 by position in ``cran.qry``,
+    whose own ids run 001..365 with gaps; code -1 is not relevant, 1 (best) to 4 are."""
+    base = root / "cran"
+    texts = list(_marked_queries(base / "cran.qry").values())
+    queries = {str(n): text for n, text in enumerate(texts, start=1)}
+    qrels: Qrels = {}
+    for line in _read(base / "cranqrel").splitlines():
+        cols = line.split()
+        if len(cols) == 3 and 1 <= int(cols[2]) <= 4:
+            qrels.setdefault(cols[0], {})[cols[1]] = 5 - int(cols[2])
+    return Collection("Cranfield", _marked_docs(base / "cran.all.1400"), queries, qrels)
+
+
+def read_med(root: Path) -> Collection:
+    base = root / "med"
+    return Collection(
+        "MED",
+        _marked_docs(base / "MED.ALL"),
+        _marked_queries(base / "MED.QRY"),
+        _pairs(base / "MED.REL", 0, 2),
+    )
+
+
+def _slash_records(path: Path) -> dict[str, str]:
+    """NPL: an id line, then text, records ended by a line holding only ``/``."""
+    records = {}
+    for chunk in re.split(r"^\s*/\s*$", _read(path), flags=re.MULTILINE):
+        lines = chunk.strip().splitlines()
+        if lines:
+            records[str(int(lines[0]))] = " ".join(" ".join(lines[1:]).split())
+    return records
+
+
+def read_npl(root: Path) -> Collection:
+    base = root / "npl"
+    docs = [(rid, "", text) for rid, text in _slash_records(base / "doc-text").items()]
+    qrels = {
+        qid: {doc: 1 for doc in text.split()}
+        for qid, text in _slash_records(base / "rlv-ass").items()
+    }
+    return Collection("NPL", docs, _slash_records(base / "query-text"), qrels)
+
+
+def read_lisa(root: Path) -> Collection:
+    """LISA: records over LISA0.001..LISA5.850, separated by lines of asterisks; the
+    title runs to the first blank line. The one record without a ``Document n`` header
+    (a stray fragment) is skipped, and ids 1998-2001, stored twice with the same text,
+    are read once. Judgments come from LISARJ.NUM (LISA.REL is irregular)."""
+    base = root / "lisa"
+    text = "".join(_read(p) for p in sorted(base.glob("LISA[0-9].[0-9]*")))
+    docs: dict[str, tuple[str, str, str]] = {}
+    for record in re.split(r"^\*{10,}\s*$", text, flags=re.MULTILINE):
+        match = re.match(r"\s*Document\s+(\d+)\s*\n(.*)", record, re.DOTALL)
+        if match is None:
+            continue
+        title, body = re.split(r"\n[ \t]*\n", match.group(2).strip() + "\n\n", maxsplit=1)
+        rid = str(int(match.group(1)))
+        docs.setdefault(rid, (rid, " ".join(title.split()), " ".join(body.split())))
+    queries = {}
+    for block in _read(base / "LISA.QUE").split("#"):
+        lines = block.strip().splitlines()
+        if lines and lines[0].strip().isdigit():
+            queries[str(int(lines[0]))] = " ".join(" ".join(lines[1:]).split())
+    numbers = iter(_read(base / "LISARJ.NUM").split())
+    qrels: Qrels = {}
+    for qid in numbers:
+        count = int(next(numbers))
+        qrels[str(int(qid))] = {str(int(next(numbers))): 1 for _ in range(count)}
+    return Collection("LISA", list(docs.values()), queries, qrels)
+
+
+def read_adi(root: Path) -> Collection:
+    base = root / "adi"
+    return Collection(
+        "ADI",
+        _marked_docs(base / "ADI.ALL"),
+        _marked_queries(base / "ADI.QRY"),
+        _pairs(base / "ADI.REL", 0, 1),
+    )
+
+
+READERS = {
+    "cacm": read_cacm,
+    "cisi": read_cisi,
+    "cran": read_cran,
+    "med": read_med,
+    "npl": read_npl,
+    "lisa": read_lisa,
+    "adi": read_adi,
+}
+
+
+def judged_queries(collection: Collection) -> dict[str, str]:
+    """The queries that have judgments (CISI judges 76 of its 112)."""
+    return {qid: text for qid, text in collection.queries.items() if collection.qrels.get(qid)}
+
+
+# ---------------------------------------------------------------------------------------
+# The two systems
+
+
+def index_product(collection: Collection, index_dir: Path) -> None:
+    """Index the collection with the product's own Indexer, in one commit.
+
+    One call: ``Indexer.add`` on an index that already has articles opens a reader for
+    every article it adds (to replace one with the same id), which took 4 ms each.
+    """
+    articles = [search.Article(id=d, title=t, body=b) for d, t, b in collection.docs]
+    with search.Indexer(index_dir) as indexer:
+        indexer.add(articles)
+
+
+def run_product(index_dir: Path, queries: dict[str, str]) -> tuple[Run, int]:
+    """Run each query through the product's Searcher in its default mode, as typed.
+
+    Returns the run and the number of queries the lenient parser repaired.
+    """
+    run: Run = {}
+    repaired = 0
+    with search.Searcher(index_dir) as searcher:
+        for qid, text in queries.items():
+            results = searcher.search(text, limit=DEPTH, strict=False)
+            repaired += bool(results.warnings)
+            run[qid] = _ranked([hit.id for hit in results.hits])
+    return run, repaired
+
+
+def run_engine(index_dir: Path, queries: dict[str, str], weighting) -> Run:
+    """Run the product's parsed queries on the engine with another ``weighting``.
+
+    For the parameter grid: the same queries the Searcher runs, without building hits.
+    """
+    run: Run = {}
+    ix = whoosh_index.open_dir(str(index_dir))
+    with ix.searcher(weighting=weighting) as engine:
+        for qid, text in queries.items():
+            found = engine.search(parse_query(text, strict=False).query, limit=DEPTH)
+            run[qid] = _ranked([hit["id"] for hit in found])
+    ix.close()
+    return run
+
+
+def _baseline_schema() -> fields.Schema:
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=StemmingAnalyzer()),
+        body=fields.TEXT(analyzer=StemmingAnalyzer()),
+    )
+
+
+def index_baseline(collection: Collection, index_dir: Path) -> None:
+    """Index the collection with plain Whoosh: StemmingAnalyzer on title and body."""
+    ix = whoosh_index.create_in(str(index_dir), _baseline_schema())
+    with ix.writer() as writer:
+        for rid, title, body in collection.docs:
+            writer.add_document(id=rid, title=title, body=body)
+    ix.close()
+
+
+def run_baseline(index_dir: Path, queries: dict[str, str]) -> Run:
+    """Run each query through Whoosh's MultifieldParser (OR group) with BM25F defaults."""
+    ix = whoosh_index.open_dir(str(index_dir))
+    parser = qparser.MultifieldParser(["title", "body"], ix.schema, group=qparser.OrGroup)
+    run: Run = {}
+    with ix.searcher() as engine:
+        for qid, text in queries.items():
+            found = engine.search(parser.parse(text), limit=DEPTH)
+            run[qid] = _ranked([hit["id"] for hit in found])
+    ix.close()
+    return run
+
+
+def _ranked(ids: list[str]) -> dict[str, float]:
+    # Scores from ranks: trec_eval orders by score, and breaks ties by document id,
+    # which would re-order the engine's equal scores.
+    return {doc: float(len(ids) - rank) for rank, doc in enumerate(ids)}
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring
+
+
+def evaluate(qrels: Qrels, run: Run) -> dict[str, float]:
+    """Mean of each measure over the judged queries; a query with no results scores 0."""
+    judged = {qid: docs for qid, docs in qrels.items() if docs}
+    totals = dict.fromkeys(MEASURE_NAMES, 0.0)
+    names = dict(zip(map(str, MEASURES), MEASURE_NAMES))
+    present = {qid: docs for qid, docs in run.items() if docs and qid in judged}
+    for metric in ir_measures.iter_calc(MEASURES, judged, present):
+        totals[names[str(metric.measure)]] += metric.value
+    return {name: total / len(judged) for name, total in totals.items()}
+
+
+@dataclass
+class Outcome:
+    """What one collection gave: measures for both systems, and counts."""
+
+    collection: Collection
+    ours: dict[str, float]
+    plain: dict[str, float]
+    repaired: int
+    seconds: float
+    grid: dict[tuple, dict[str, float]]
+
+
+def measure(collection: Collection, *, loo: bool) -> Outcome:
+    """Index a collection both ways, run its judged queries and measure both runs."""
+    queries = judged_queries(collection)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        product_dir, plain_dir = Path(tmp, "product"), Path(tmp, "plain")
+        plain_dir.mkdir()
+        index_product(collection, product_dir)
+        run, repaired = run_product(product_dir, queries)
+        grid = {}
+        if loo:
+            for setting in grid_settings():
+                weighting = product_schema.make_weighting(**setting_scoring(setting))
+                grid[setting] = evaluate(
+                    collection.qrels, run_engine(product_dir, queries, weighting)
+                )
+        index_baseline(collection, plain_dir)
+        plain = run_baseline(plain_dir, queries)
+    return Outcome(
+        collection,
+        evaluate(collection.qrels, run),
+        evaluate(collection.qrels, plain),
+        repaired,
+        time.perf_counter() - started,
+        grid,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Leave one collection out
+
+# The grid searched for each held-out collection: BM25's k1 and b, and the weight of the
+# title in BM25F. The product's defaults are one of its points.
+PARAMETERS = {
+    "k1": (1.2, 2.0),
+    "b": (0.5, 0.75),
+    "title": (3.0, 6.0, 9.0),
+}
+
+
+def grid_settings() -> list[tuple]:
+    """Every combination of PARAMETERS, as hashable tuples of (name, value)."""
+    names = list(PARAMETERS)
+    return [tuple(zip(names, values)) for values in itertools.product(*PARAMETERS.values())]
+
+
+def setting_scoring(setting: tuple) -> dict:
+    """The make_weighting() arguments of one grid setting."""
+    values = dict(setting)
+    return {"k1": values["k1"], "b": values["b"], "field_weights": {"title": values["title"]}}
+
+
+def leave_one_out(
+    outcomes: list[Outcome], target: str = "nDCG@10"
+) -> list[tuple[str, tuple, dict]]:
+    """For each collection, the grid setting best (mean ``target``) on the others, and
+    what it scores on the held-out one."""
+    rows = []
+    for held in outcomes:
+        others = [o for o in outcomes if o is not held]
+        best = max(
+            held.grid,
+            key=lambda s: statistics.mean(o.grid[s][target] for o in others),
+        )
+        rows.append((held.collection.name, best, held.grid[best]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Report
+
+
+def _row(name: str, values: dict[str, float], plain: dict[str, float]) -> str:
+    cells = [f"{values[m]:.3f} ({plain[m]:.3f})" for m in MEASURE_NAMES]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def render(outcomes: list[Outcome], loo_rows: list | None) -> str:
+    lines = [
+        "## Relevance on seven test collections",
+        "",
+        f"`{command()}` ({machine()})",
+        "",
+        "Product (plain Whoosh in brackets): title and text indexed, each judged query run "
+        "as typed through `Searcher.search(text, limit=100, strict=False)` in its default "
+        "mode; plain Whoosh is `StemmingAnalyzer`, `BM25F()` defaults and "
+        '`MultifieldParser(["title", "body"], group=OrGroup)`. Measures by ir-measures, '
+        "mean over judged queries.",
+        "",
+        "| collection | nDCG@10 | MAP | P@10 | R@100 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for o in outcomes:
+        lines.append(_row(o.collection.name, o.ours, o.plain))
+    mean = {m: statistics.mean(o.ours[m] for o in outcomes) for m in MEASURE_NAMES}
+    plain = {m: statistics.mean(o.plain[m] for o in outcomes) for m in MEASURE_NAMES}
+    lines.append(_row(f"**mean of {len(outcomes)}**", mean, plain))
+    lines += [
+        "",
+        "| collection | docs | judged queries | repaired by the lenient parser | seconds |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for o in outcomes:
+        judged = len(judged_queries(o.collection))
+        lines.append(
+            f"| {o.collection.name} | {len(o.collection.docs)} | {judged} | {o.repaired} "
+            f"| {o.seconds:.1f} |"
+        )
+    if loo_rows:
+        lines += _render_loo(outcomes, loo_rows)
+    return "\n".join(lines)
+
+
+def _render_loo(outcomes: list[Outcome], loo_rows: list) -> list[str]:
+    lines = [
+        "",
+        "Leave one collection out: for each collection, the setting of "
+        + ", ".join(f"{k} {v}" for k, v in PARAMETERS.items())
+        + " with the best mean nDCG@10 on the other six, and what it gives on the one left "
+        "out (product defaults in brackets).",
+        "",
+        "| held out | setting chosen on the others | nDCG@10 | MAP | P@10 | R@100 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for (name, setting, values), o in zip(loo_rows, outcomes):
+        chosen = ", ".join(f"{k} {v}" for k, v in setting)
+        cells = " | ".join(f"{values[m]:.3f} ({o.ours[m]:.3f})" for m in MEASURE_NAMES)
+        lines.append(f"| {name} | {chosen} | {cells} |")
+    mean = {m: statistics.mean(v[m] for _, _, v in loo_rows) for m in MEASURE_NAMES}
+    ours = {m: statistics.mean(o.ours[m] for o in outcomes) for m in MEASURE_NAMES}
+    cells = " | ".join(f"{mean[m]:.3f} ({ours[m]:.3f})" for m in MEASURE_NAMES)
+    lines.append(f"| **mean** | | {cells} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, type=Path, help="the ir-test-collections folder")
+    parser.add_argument("--only", default=",".join(COLLECTIONS), help="comma-separated collections")
+    parser.add_argument("--loo", action="store_true", help="add leave-one-collection-out")
+    parser.add_argument("--no-write", action="store_true", help="do not update the docs")
+    args = parser.parse_args(argv)
+    names = [n.strip().lower() for n in args.only.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(READERS))
+    if unknown:
+        parser.error(
+            f"unknown collection(s) {', '.join(unknown)}: choose from {', '.join(COLLECTIONS)}"
+        )
+    outcomes = []
+    for name in names:
+        outcome = measure(READERS[name](args.data), loo=args.loo)
+        print(
+            _row(outcome.collection.name, outcome.ours, outcome.plain),
+            f"{outcome.seconds:.1f}s",
+            file=sys.stderr,
+        )
+        outcomes.append(outcome)
+    loo_rows = leave_one_out(outcomes) if args.loo and len(outcomes) > 1 else None
+    text = render(outcomes, loo_rows)
+    print(text)
+    if not args.no_write:
+        update_section("relevance", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
