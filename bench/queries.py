@@ -1,0 +1,187 @@
+"""Query benchmark: a fixed, generated mix of queries with a warm ``Searcher``, against
+plain Whoosh on an index of the same articles.
+
+The mix (200 queries, seeded) is drawn from the corpus itself: single words of varied
+frequency, two words with AND and with OR, two-word phrases, a word in the title, words
+within a date range, and words sorted by date. Each query is run once to warm up, then
+timed ``--repeat`` times; its median is the query's time. The product's top 10 for each
+query is compared with the ids saved by an earlier run (``--expect``), so an
+optimization that changes results shows up here.
+
+    python bench/queries.py --product-index /tmp/bench-indexing/index-product \\
+        --plain-index /tmp/bench-indexing/index-plain --corpus /tmp/bench-indexing/reuters-x1
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import command, machine, update_section
+
+KINDS = ("word", "and", "or", "phrase", "field", "dates", "sorted")
+PER_KIND = {"word": 50, "and": 30, "or": 25, "phrase": 25, "field": 25, "dates": 25, "sorted": 20}
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+def make_mix(corpus: Path, seed: int = 5) -> list[dict]:
+    """Return the query mix: dicts with ``kind``, ``text`` and optional date bounds."""
+    counts: collections.Counter[str] = collections.Counter()
+    bodies = []
+    for path in sorted(corpus.rglob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            body = json.loads(line)["body"].lower()
+            bodies.append(body)
+            counts.update(set(_WORD.findall(body)))
+    rng = random.Random(seed)
+    ranked = [w for w, _ in counts.most_common()]
+    # Log-spaced ranks: very common words down to rare ones.
+    pool = [ranked[int(10 ** rng.uniform(1, 3.9))] for _ in range(400)]
+    mix = []
+    for kind in KINDS:
+        for _ in range(PER_KIND[kind]):
+            mix.append(_query(kind, rng, pool, bodies))
+    return mix
+
+
+def _query(kind: str, rng: random.Random, pool: list[str], bodies: list[str]) -> dict:
+    a, b = rng.choice(pool), rng.choice(pool)
+    if kind == "phrase":
+        words = []
+        while len(words) < 2:
+            words = _WORD.findall(rng.choice(bodies))
+        at = rng.randrange(len(words) - 1)
+        return {"kind": kind, "text": f'"{words[at]} {words[at + 1]}"'}
+    if kind == "dates":
+        month = rng.randrange(3, 10)
+        return {"kind": kind, "text": a, "since": f"1987-{month:02d}", "until": f"1987-{month:02d}"}
+    text = {"and": f"{a} AND {b}", "or": f"{a} OR {b}", "field": f"title:{a}"}.get(kind, a)
+    return {"kind": kind, "text": text}
+
+
+def _month_span(month: str) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.strptime(month, "%Y-%m")
+    return start, (start + dt.timedelta(days=32)).replace(day=1)
+
+
+def product_runner(index_dir: str):
+    """A function running one mix entry on a warm product Searcher; returns top-10 ids."""
+    from search import Searcher
+
+    searcher = Searcher(index_dir)
+
+    def run(q: dict) -> list[str]:
+        found = searcher.search(
+            q["text"],
+            since=q.get("since"),
+            until=q.get("until"),
+            sort="-date" if q["kind"] == "sorted" else "relevance",
+        )
+        return [hit.id for hit in found.hits]
+
+    return run
+
+
+def plain_runner(index_dir: str):
+    """The same with plain Whoosh: a MultifieldParser and a DateRange, as documented."""
+    from whoosh import index
+    from whoosh import query as wq
+    from whoosh.qparser import MultifieldParser
+
+    ix = index.open_dir(index_dir)
+    searcher = ix.searcher()
+    parser = MultifieldParser(["title", "body"], ix.schema)
+
+    def run(q: dict) -> list[str]:
+        query = parser.parse(q["text"])
+        if "since" in q:
+            start, end = _month_span(q["since"])
+            query = wq.And([query, wq.DateRange("date", start, end, endexcl=True)])
+        sortedby = "date" if q["kind"] == "sorted" else None
+        found = searcher.search(query, limit=10, sortedby=sortedby, reverse=sortedby is not None)
+        return [hit["id"] for hit in found]
+
+    return run
+
+
+def time_mix(run, mix: list[dict], repeat: int) -> tuple[list[float], list[list[str]]]:
+    """Per-query median milliseconds, after one warm-up pass, and each top 10."""
+    tops = [run(q) for q in mix]
+    times = []
+    for q in mix:
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            run(q)
+            samples.append((time.perf_counter() - started) * 1000)
+        times.append(statistics.median(samples))
+    return times, tops
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {
+        "p50": statistics.median(ordered),
+        "p95": ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)],
+        "max": ordered[-1],
+    }
+
+
+def table(mix: list[dict], product: list[float], plain: list[float]) -> str:
+    rows = [
+        "| queries | n | plain p50 / p95 / max ms | product p50 / p95 / max ms | p50 ratio | p95 ratio |",
+        "| --- | ---: | --- | --- | ---: | ---: |",
+    ]
+    groups = [("all", None), *((k, k) for k in KINDS)]
+    for label, kind in groups:
+        keep = [i for i, q in enumerate(mix) if kind is None or q["kind"] == kind]
+        b = summary([plain[i] for i in keep])
+        p = summary([product[i] for i in keep])
+        rows.append(
+            f"| {label} | {len(keep)} | {b['p50']:.2f} / {b['p95']:.2f} / {b['max']:.1f} | "
+            f"{p['p50']:.2f} / {p['p95']:.2f} / {p['max']:.1f} | "
+            f"{p['p50'] / b['p50']:.2f} | {p['p95'] / b['p95']:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--product-index", required=True)
+    parser.add_argument("--plain-index", required=True)
+    parser.add_argument("--corpus", required=True, help="the JSON Lines both were built from")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--expect", help="JSON file of top-10 ids: compared, or written if new")
+    args = parser.parse_args()
+    mix = make_mix(Path(args.corpus))
+    product, tops = time_mix(product_runner(args.product_index), mix, args.repeat)
+    plain, _ = time_mix(plain_runner(args.plain_index), mix, args.repeat)
+    check = "top 10 not compared (no --expect)"
+    if args.expect and Path(args.expect).exists():
+        expected = json.loads(Path(args.expect).read_text(encoding="utf-8"))
+        same = sum(a == b for a, b in zip(tops, expected, strict=True))
+        check = f"top 10 identical to the saved run for {same} of {len(mix)} queries"
+    elif args.expect:
+        Path(args.expect).write_text(json.dumps(tops), encoding="utf-8")
+        check = f"top 10 saved to {args.expect}"
+    body = (
+        f"## Queries\n\n`{command()}`; {machine()}.\n\n"
+        f"{len(mix)} generated queries, warm searchers, top 10, median of {args.repeat} runs "
+        f"per query; ratio = product / plain Whoosh ({check}).\n\n" + table(mix, product, plain)
+    )
+    print(body)
+    update_section("queries", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The faster paths of searching and indexing give the answers the plain paths gave.
+
+Totals counted while collecting, cached date filters, segment readers closed on refresh,
+spelling on a one-segment index, commits by elapsed time, field lengths read once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import warnings
+from pathlib import Path
+
+import pytest
+from whoosh.filedb.filestore import FileStorage
+
+import search.indexer as indexer_module
+from search import Article, Indexer, Searcher
+
+# Words that make each article's body its own, so no two are folded as copies.
+WORDS = "amber basalt cobalt dune ember fjord glacier harbor inlet jetty kelp lagoon".split()
+
+
+def story(n: int, *, day: int = 1, extra: str = "") -> Article:
+    """Article ``n``: "oil" n+1 times (scores differ), a unique word mix, a day in 2021-03."""
+    unique = " ".join(WORDS[(n * 7 + k) % len(WORDS)] + str(n * 31 + k) for k in range(12))
+    return Article(
+        id=f"story-{n}",
+        title=f"Report {n}",
+        body=f"{'oil ' * (n + 1)}prices {unique} {extra}",
+        date=dt.datetime(2021, 3, day, 12),
+    )
+
+
+def day(n: int) -> dt.datetime:
+    """Noon of a day from 2021-03-01 to 2021-03-20."""
+    return dt.datetime(2021, 3, 1 + n % 20, 12)
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    """An index of 40 stories, dated 2021-03-01 to 2021-03-20, in two commits."""
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(story(n, day=1 + n % 20) for n in range(20))
+        indexer.add(story(n, day=1 + n % 20) for n in range(20, 40))
+    return tmp_path / "ix"
+
+
+def _all_ids(searcher: Searcher, text: str, **options) -> list[str]:
+    ids = []
+    for page in range(1, 20):
+        ids += [hit.id for hit in searcher.search(text, page=page, limit=7, **options).hits]
+    return ids
+
+
+@pytest.mark.parametrize("options", [{}, {"since": "2021-03-05", "until": "2021-03-09"}])
+def test_totals_do_not_depend_on_page(index_dir: Path, options: dict) -> None:
+    # Articles with "gold" once in a long body score far below those with it in the
+    # title: a collector that prunes matches that cannot reach the page (Whoosh's
+    # ``replace``) must still count them.
+    with Indexer(index_dir) as indexer:
+        indexer.add(
+            Article(id=f"title-{n}", title=f"Gold {n}", body=story(n).body, date=day(n))
+            for n in range(20)
+        )
+        indexer.add(
+            Article(id=f"body-{n}", body="gold " + " ".join(f"w{n}x{k}" for k in range(300)))
+            for n in range(40)
+        )
+    with Searcher(index_dir) as searcher:
+        totals = {searcher.search("gold", page=p, limit=3, **options).total for p in (1, 2, 3)}
+        ids = _all_ids(searcher, "gold", **options)
+    expected = 5 if options else 60  # five titles dated in the span; bodies undated
+    assert totals == {expected}
+    assert len(ids) == len(set(ids)) == expected
+
+
+def test_empty_date_filter_finds_nothing(index_dir: Path) -> None:
+    # An empty set of documents is false in Python; Whoosh must not read it as "no filter".
+    with Searcher(index_dir) as searcher:
+        for _ in range(2):  # the second answer comes from the filter cache
+            results = searcher.search("oil", since="2020-01", until="2020-12")
+            assert (results.total, results.hits) == (0, ())
+        assert searcher.timeline("oil", since="2020-01", until="2020-12").total == 0
+
+
+def test_date_filters_see_new_commits(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        before = searcher.search("oil", since="2021-03-05", until="2021-03-05")
+        with Indexer(index_dir) as indexer:
+            indexer.add([story(100, day=5)])
+        after = searcher.search("oil", since="2021-03-05", until="2021-03-05")
+    assert after.total == before.total + 1
+    assert "story-100" in {hit.id for hit in after.hits}
+
+
+def test_date_filters_agree_with_a_fresh_searcher(index_dir: Path) -> None:
+    spans = [("2021-03-01", "2021-03-03"), ("2021-03-10", None), (None, "2021-03-02")]
+    with Searcher(index_dir) as warm:
+        for since, until in spans * 2:
+            with Searcher(index_dir) as fresh:
+                expected = fresh.search("prices", since=since, until=until, limit=50)
+            found = warm.search("prices", since=since, until=until, limit=50)
+            assert [h.id for h in found.hits] == [h.id for h in expected.hits]
+            assert found.total == expected.total
+
+
+def test_refresh_closes_every_old_segment(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        searcher.search("oil")
+        old = [reader for reader, _ in searcher._engine().reader().leaf_readers()]
+        assert len(old) == 2  # one segment per commit of the fixture
+        with Indexer(index_dir) as indexer:
+            indexer.add([story(200)])
+        searcher.search("oil")
+        kept = {id(r) for r, _ in searcher._engine().reader().leaf_readers()}
+        assert all(reader.is_closed for reader in old if id(reader) not in kept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        gc.collect()
+
+
+def test_a_swap_is_one_edit_in_one_segment(tmp_path: Path) -> None:
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(story(n) for n in range(5))
+        indexer.add([story(9, extra="old olives")])  # "old": one Levenshtein edit from "oli"
+    FileStorage(str(tmp_path / "ix")).open_index().optimize()
+    with Searcher(tmp_path / "ix") as searcher:
+        assert len(searcher._engine().reader().leaf_readers()) == 1
+        assert searcher.search("oli").suggestion == "oil"
+
+
+def _write_files(folder: Path, count: int) -> None:
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"story{n}.txt").write_text(f"Headline {n}\n\nSome words about oil {n}.\n")
+
+
+def _generation(index_dir: Path) -> int:
+    return FileStorage(str(index_dir)).open_index().latest_generation()
+
+
+def test_a_sync_commits_once_unless_time_runs_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_files(tmp_path / "docs", 3)
+    with Indexer(tmp_path / "one") as indexer:
+        assert indexer.sync([tmp_path / "docs"]).added == 3
+    assert _generation(tmp_path / "one") == 1  # created empty at 0, one commit
+    monkeypatch.setattr(indexer_module, "COMMIT_SECONDS", 0.0)
+    with Indexer(tmp_path / "three") as indexer:
+        assert indexer.sync([tmp_path / "docs"]).added == 3
+    assert _generation(tmp_path / "three") == 3  # a commit after each file
+
+
+def test_lengths_read_once_give_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = [story(n) for n in range(8)]
+    with Indexer(tmp_path / "fast") as indexer:
+        indexer.add(articles)
+    monkeypatch.setattr(indexer_module, "_Lengths", lambda reader: reader)
+    with Indexer(tmp_path / "plain") as indexer:
+        indexer.add(articles)
+    dumps = []
+    for name in ("fast", "plain"):
+        reader = FileStorage(str(tmp_path / name)).open_index().reader()
+        fields = sorted(reader.indexed_field_names())
+        postings = [
+            (f, t, list(reader.postings(f, t).items_as("weight")))
+            for f in fields
+            for t in reader.lexicon(f)
+        ]
+        lengths = [reader.doc_field_length(d, "body") for d in range(reader.doc_count_all())]
+        dumps.append((postings, lengths))
+        reader.close()
+    assert dumps[0] == dumps[1]
+    assert dumps[0][1][0] > 0
