@@ -16,12 +16,15 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR
 
 from search.errors import ExtractError, IndexBusyError, IndexCorruptError
@@ -41,6 +44,12 @@ __all__ = ["Indexer"]
 COMMIT_SECONDS = 300.0
 BATCH_ARTICLES = 100_000
 WRITER_MB = 128
+
+# The lock a sync, add or delete holds from before it reads the index until it is done.
+# Whoosh's own lock is released at every commit, so between two batches of one sync
+# another sync could start from a state that is about to change and index it all again.
+# Both are OS file locks: they die with their process, so no lock is ever left stale.
+RUN_LOCK = "RUN.lock"
 
 # A file next to the Whoosh lock naming the process that writes, so a second writer
 # can say who holds the index. Whoosh's lock is an OS file lock: it dies with its process.
@@ -148,7 +157,10 @@ class Indexer:
     def __init__(self, index_dir: str | os.PathLike[str] = "index", *, wait: float = 30.0) -> None:
         self.index_dir = os.fspath(index_dir)
         self.wait = wait
-        self._ix = self._open_or_create()
+        self._damage: IndexCorruptError | None = None
+        os.makedirs(self.index_dir, exist_ok=True)
+        with self._running():  # two creators would delete each other's table of contents
+            self._ix = self._open_or_create()
 
     def __enter__(self) -> Indexer:
         return self
@@ -162,8 +174,9 @@ class Indexer:
             self._ix.close()
             self._ix = None
 
-    def _open_or_create(self) -> whoosh_index.Index:
-        os.makedirs(self.index_dir, exist_ok=True)
+    def _open_or_create(self) -> whoosh_index.Index | None:
+        """Open the index, or create it. A damaged one is kept for a rebuild, which
+        replaces it; anything else raises the damage (see ``_index``)."""
         # Without memory maps: with one, Whoosh copies every segment into memory when a
         # searcher opens, and a sync opens one to read the file states.
         storage = FileStorage(self.index_dir, supports_mmap=False)
@@ -171,38 +184,76 @@ class Indexer:
             if not storage.index_exists():
                 return storage.create_index(build_schema())
             ix = storage.open_index()
-        except (OSError, EOFError, ValueError, whoosh_index.IndexError) as exc:
-            raise IndexCorruptError(self.index_dir, str(exc) or type(exc).__name__) from exc
+        except Exception as exc:  # noqa: BLE001 - any failure to read is damage
+            self._damage = IndexCorruptError(self.index_dir, str(exc) or type(exc).__name__)
+            return None
         if set(ix.schema.names()) != set(build_schema().names()):
             ix.close()
-            raise IndexCorruptError(self.index_dir, "it was built with a different field layout")
+            reason = "it was built with a different field layout"
+            self._damage = IndexCorruptError(self.index_dir, reason)
+            return None
         return ix
+
+    def _index(self) -> whoosh_index.Index:
+        if self._ix is None:
+            raise self._damage or ValueError("this Indexer is closed")
+        return self._ix
+
+    def _recreate_if_damaged(self) -> None:
+        """For a rebuild: replace an index that cannot be read with an empty one."""
+        if self._ix is not None:
+            try:
+                self._ix.searcher().close()
+                return
+            except Exception:  # noqa: BLE001 - a segment that cannot be read
+                self._ix.close()
+        # The new table of contents refers to no old segment; the next commit removes
+        # their files.
+        storage = FileStorage(self.index_dir, supports_mmap=False)
+        self._ix = storage.create_index(build_schema())
+        self._damage = None
+
+    @contextmanager
+    def _running(self) -> Iterator[None]:
+        """Hold the run lock (waiting up to ``wait`` seconds) and name this process."""
+        lock = FileLock(os.path.join(self.index_dir, RUN_LOCK))
+        deadline = time.monotonic() + self.wait
+        while not lock.acquire(False):
+            if time.monotonic() >= deadline:
+                raise IndexBusyError(self.index_dir, self._holder(), self.wait)
+            time.sleep(0.1)
+        try:
+            self._write_holder()
+            yield
+        finally:
+            self._remove_holder()
+            lock.release()
 
     # -- writing ---------------------------------------------------------------------
 
     def _writer(self):
         try:
-            writer = self._ix.writer(timeout=self.wait, delay=0.25, limitmb=WRITER_MB)
+            writer = self._index().writer(timeout=self.wait, delay=0.25, limitmb=WRITER_MB)
         except LockError as exc:
-            raise IndexBusyError(self.index_dir, self._holder(), self.wait) from exc
-        self._write_holder()
+            # This process holds the run lock: the engine's lock is held by a program
+            # that does not take it.
+            raise IndexBusyError(self.index_dir, "", self.wait) from exc
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: _Lengths(read_lengths())
         return writer
 
     def _commit(self, writer, *, clear: bool = False) -> None:
-        try:
-            writer.commit(mergetype=CLEAR) if clear else writer.commit()
-        finally:
-            self._remove_holder()
+        writer.commit(mergetype=CLEAR) if clear else writer.commit()
 
     def _holder_path(self) -> str:
         return os.path.join(self.index_dir, HOLDER_FILE)
 
     def _write_holder(self) -> None:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        with open(self._holder_path(), "w", encoding="utf-8") as handle:
+        temporary = f"{self._holder_path()}.{os.getpid()}"
+        with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(info, handle)
+        os.replace(temporary, self._holder_path())  # never seen half written
 
     def _remove_holder(self) -> None:
         try:
@@ -214,6 +265,8 @@ class Indexer:
         try:
             with open(self._holder_path(), encoding="utf-8") as handle:
                 info = json.load(handle)
+            if info["host"] == socket.gethostname() and not _alive(int(info["pid"])):
+                return ""  # left by a killed writer: the holder is someone else
             since = dt.datetime.fromtimestamp(info["since"]).strftime("%Y-%m-%d %H:%M:%S")
             return f"process {info['pid']} on {info['host']} since {since}"
         except (OSError, ValueError, KeyError, TypeError):
@@ -225,29 +278,29 @@ class Indexer:
         Returns how many were written. Raises IndexBusyError if another writer holds the
         index longer than ``wait``.
         """
-        writer = self._writer()
-        count = 0
-        try:
-            for article in articles:
-                writer.update_document(**document_for(article, ""))
-                count += 1
-        except BaseException:
-            writer.cancel()
-            self._remove_holder()
-            raise
-        self._commit(writer)
+        with self._running():
+            writer = self._writer()
+            count = 0
+            try:
+                for article in articles:
+                    writer.update_document(**document_for(article, ""))
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            self._commit(writer)
         return count
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete the articles with these ids; returns how many were deleted."""
-        writer = self._writer()
-        try:
-            count = sum(writer.delete_by_term("id", article_id) for article_id in ids)
-        except BaseException:
-            writer.cancel()
-            self._remove_holder()
-            raise
-        self._commit(writer)
+        with self._running():
+            writer = self._writer()
+            try:
+                count = sum(writer.delete_by_term("id", article_id) for article_id in ids)
+            except BaseException:
+                writer.cancel()
+                raise
+            self._commit(writer)
         return count
 
     # -- syncing folders ---------------------------------------------------------------
@@ -273,7 +326,10 @@ class Indexer:
         started = time.perf_counter()
         roots, files, missing = walk_article_files(paths, follow_symlinks=follow_symlinks)
         tally = _Tally(skipped=list(missing))
-        _SyncRun(self, roots, files, tally, rebuild, progress).run()
+        with self._running():
+            if rebuild:
+                self._recreate_if_damaged()
+            _SyncRun(self, roots, files, tally, rebuild, progress).run()
         return SyncReport(
             added=tally.added,
             updated=tally.updated,
@@ -305,7 +361,7 @@ class _SyncRun:
         self.progress = progress
         # One view of the index as it was before this run answers every question about
         # old states; this run's own writes are tracked in memory.
-        self.before = indexer._ix.searcher()
+        self.before = indexer._index().searcher()
         self.states = {} if rebuild else _read_states(self.before)
         self.known_ids = set() if rebuild else _live_terms(self.before, "id")
         self.writer = None
@@ -325,7 +381,6 @@ class _SyncRun:
         except BaseException:
             if self.writer is not None:
                 self.writer.cancel()
-                self.indexer._remove_holder()
             raise
         finally:
             self.before.close()
@@ -355,8 +410,16 @@ class _SyncRun:
         return ids
 
     def _sync_file(self, path: str) -> None:
+        if not _utf8(path):
+            reason = "file name is not valid UTF-8 - rename the file to index it"
+            self.tally.skipped.append(Skipped(_printable(path), reason))
+            return
         try:
             stat = os.stat(path)
+            if not S_ISREG(stat.st_mode):
+                # A pipe would block the run and a device never end: only files are read.
+                self.tally.skipped.append(Skipped(path, "not a regular file"))
+                return
             old = self.states.get(path)
             if old and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size):
                 self.tally.unchanged += self._count(old)
@@ -486,3 +549,26 @@ def _os_reason(exc: OSError) -> str:
 def index_size(index_dir: str | os.PathLike[str]) -> int:
     """Return the bytes the index files take on disk."""
     return sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(path: str) -> str:
+    """``path`` with the bytes of a name that is not UTF-8 shown as U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

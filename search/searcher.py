@@ -209,9 +209,14 @@ class Searcher:
         query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         found = engine.search(query, limit=limit * 3 + 10, mask={docnum})
         entries = [e for e in _entries(found) if not are_copies(_copy_key(stored), _copy_key(e[2]))]
-        groups = [[entries[i] for i in group] for group in group_copies([_copy_key(e[2]) for e in entries])]
+        groups = [
+            [entries[i] for i in group]
+            for group in group_copies([_copy_key(e[2]) for e in entries])
+        ]
         terms = frozenset(term for term, _ in key_terms)
-        hits = tuple(_hit(engine, n + 1, g, terms, True, None) for n, g in enumerate(groups[:limit]))
+        hits = tuple(
+            _hit(engine, n + 1, g, terms, True, None) for n, g in enumerate(groups[:limit])
+        )
         return Results(
             query=f"similar to {article_id}",
             total=len(groups),
@@ -271,7 +276,7 @@ class Searcher:
             sources=_source_counts(engine),
             first_date=dated[0].get("date") if len(dated) else None,
             last_date=newest[0].get("date") if len(newest) else None,
-            size_bytes=sum(p.stat().st_size for p in Path(self.index_dir).glob("*") if p.is_file()),
+            size_bytes=sum(stat.st_size for stat in _stats(Path(self.index_dir).glob("*"))),
             last_update=_last_update(self.index_dir),
         )
 
@@ -613,8 +618,21 @@ def _source_counts(engine) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(named.items(), key=lambda item: (-item[1], item[0])))
 
 
+def _stats(paths: Iterable[Path]) -> list[os.stat_result]:
+    """The stat of each regular file among ``paths``, passing over the ones a writer's
+    commit removed since they were listed."""
+    found = []
+    for path in paths:
+        try:
+            if path.is_file():
+                found.append(path.stat())
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def _last_update(index_dir: str) -> dt.datetime | None:
-    tocs = list(Path(index_dir).glob("_*_*.toc"))
-    if not tocs:
+    stats = _stats(Path(index_dir).glob("_*_*.toc"))
+    if not stats:
         return None
-    return dt.datetime.fromtimestamp(max(p.stat().st_mtime for p in tocs))
+    return dt.datetime.fromtimestamp(max(stat.st_mtime for stat in stats))

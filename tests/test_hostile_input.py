@@ -326,12 +326,6 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the indexer opens a named pipe (or a link to /dev/zero) as a file and waits "
-    "or reads forever (search/indexer.py _SyncRun._sync_file: no regular-file check)",
-    raises=Hung,
-)
 @pytest.mark.parametrize("kind", ["named pipe", "link to a device"])
 @pytest.mark.usefixtures("engine_leaks")
 def test_things_that_are_not_files_are_reported_not_read(
@@ -348,11 +342,6 @@ def test_things_that_are_not_files_are_reported_not_read(
     assert report.added == 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file name that is not valid UTF-8 aborts the whole run with "
-    "UnicodeEncodeError (search/indexer.py)",
-)
 def test_a_file_name_that_is_not_utf8_costs_that_file_only(corpus: Path, tmp_path: Path) -> None:
     odd = os.path.join(os.fsencode(corpus / "text"), b"caf\xe9.txt")
     with open(odd, "wb") as handle:

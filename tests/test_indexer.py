@@ -162,16 +162,11 @@ def test_walk_passes_over_hidden_and_foreign_files(corpus: Path) -> None:
 
 
 def test_second_writer_waits_then_names_the_holder(corpus: Path, tmp_path: Path) -> None:
-    with Indexer(tmp_path / "ix") as first:
-        writer = first._writer()  # hold the lock as a running sync would
-        try:
-            started = time.monotonic()
-            with pytest.raises(IndexBusyError) as caught:
-                sync(tmp_path / "ix", corpus)
-            assert time.monotonic() - started >= 1
-        finally:
-            writer.cancel()
-            first._remove_holder()
+    with Indexer(tmp_path / "ix") as first, first._running():  # as a running sync would
+        started = time.monotonic()
+        with pytest.raises(IndexBusyError) as caught:
+            sync(tmp_path / "ix", corpus)
+        assert time.monotonic() - started >= 1
     message = str(caught.value)
     assert f"process {os.getpid()} on" in message
     assert message.startswith(f"the index at {tmp_path / 'ix'} is being written")

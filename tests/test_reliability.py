@@ -56,9 +56,6 @@ from whoosh.writing import SegmentWriter
 
 indexer.BATCH_ARTICLES = int(os.environ["BATCH"])
 options = {}
-if os.environ.get("WORKERS"):
-    indexer.PARALLEL_MIN_BYTES = 0
-    options["workers"] = int(os.environ["WORKERS"])
 log = os.open(os.environ["COMMIT_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 commit = SegmentWriter.commit
 
@@ -423,71 +420,6 @@ def test_killed_while_applying_changes_each_file_is_old_or_new(
     assert_complete(tmp_path / "index", work, snapshot(tmp_path / "clean"))
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find child processes")
-@pytest.mark.parametrize(
-    "moment",
-    [
-        pytest.param(
-            "starting",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a worker started as its indexer dies takes init for its parent "
-                "and never stops (search/indexer.py _worker_main reads os.getppid() late)",
-            ),
-        ),
-        "working",
-    ],
-)
-def test_killed_with_worker_processes_no_worker_is_left_behind(
-    kill_corpus: tuple[Path, Expected, Snapshot], tmp_path: Path, moment: str
-) -> None:
-    if "workers" not in Indexer.__init__.__code__.co_varnames:
-        pytest.skip("this indexer has no worker processes")
-    folder, expected, reference = kill_corpus
-    log = tmp_path / "commits.log"
-    driver = start_driver(tmp_path / "index", folder, driver_env(log, WORKERS="2"))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        started = len(children_of(driver.process.pid)) >= 3  # 2 workers, 1 resource tracker
-        if started and (moment == "starting" or logged_generations(log)):
-            break
-        time.sleep(0.005)
-    workers = children_of(driver.process.pid)
-    driver.wait(0)
-    # A worker looks for its parent once a second.
-    deadline = time.monotonic() + 4
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [pid for pid in workers if _alive(pid)]
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)  # started by this test: leave nothing behind
-    assert workers and not left, f"of {workers}, {left} outlived their killed indexer"
-    assert_committed_state(tmp_path / "index", {}, expected, start_generation=0, log=log)
-    finish(tmp_path / "index", folder)
-    assert_complete(tmp_path / "index", folder, reference)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 # -- 2. concurrent use ------------------------------------------------------------------
 
 # A writer that keeps adding and rewriting files and syncing them, for SECONDS seconds,
@@ -589,11 +521,6 @@ def test_readers_see_only_committed_states_while_a_writer_commits(tmp_path: Path
     assert cli_runs == [max(committed)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Searcher.stats() lists the index folder, then stats each file; a commit that "
-    "removes old files in between makes it raise FileNotFoundError (search/searcher.py)",
-)
 def test_stats_survive_a_commit_removing_files(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -711,11 +638,6 @@ def dead_pid() -> int:
     return process.pid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="IndexBusyError names the process in a WRITER.json left by a killed writer "
-    "although another process holds the lock (search/indexer.py Indexer._holder)",
-)
 def test_a_stale_holder_file_never_names_a_dead_process(corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     with Indexer(index_dir) as indexer:
@@ -735,11 +657,6 @@ def test_a_stale_holder_file_never_names_a_dead_process(corpus: Path, tmp_path: 
     assert f"process {pid}" not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a sync reads the index's state before it takes the lock, so a second sync "
-    "that waited for the first one indexes every file again (search/indexer.py _SyncRun)",
-)
 def test_two_syncs_at_once_index_each_article_once(corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     Indexer(index_dir).close()
@@ -864,11 +781,6 @@ def test_check_finds_duplicates_and_damage_and_says_rebuild(corpus: Path, tmp_pa
     assert out.splitlines()[-1] == f"repair: search index --rebuild --index {index_dir} FOLDER..."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`search index --rebuild` opens the damaged index before emptying it and fails "
-    "(search/indexer.py Indexer._open_or_create and _SyncRun.__init__)",
-)
 @pytest.mark.parametrize("damage", ["table of contents", "segment"])
 @pytest.mark.usefixtures("engine_leaks")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
