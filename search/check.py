@@ -31,7 +31,7 @@ from whoosh import index as whoosh_index
 from search.errors import ExtractError, IndexNotFoundError
 from search.extract import extract_file
 from search.indexer import HOLDER_FILE, FileState, walk_article_files
-from search.schema import FILE_FIELD
+from search.schema import FILE_FIELD, live_terms
 
 __all__ = ["CheckReport", "SegmentReport", "check_index"]
 
@@ -264,10 +264,7 @@ class _Check:
         """The live file states recorded in the index, by path."""
         states = {}
         try:
-            terms = [t.decode("utf-8") for t in self.reader.lexicon(FILE_FIELD)]
-            for key in terms:
-                if not any(True for _ in self.reader.postings(FILE_FIELD, key).all_ids()):
-                    continue
+            for key in sorted(live_terms(self.reader, FILE_FIELD)):
                 state = FileState.parse(key)
                 if state is None:
                     self.damage.append(f"malformed file state {key!r}")

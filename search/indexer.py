@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from stat import S_ISREG
 
 from whoosh import index as whoosh_index
@@ -30,7 +29,7 @@ from whoosh.writing import CLEAR
 from search.errors import ExtractError, IndexBusyError, IndexCorruptError
 from search.extract import extract_file, is_article_file
 from search.models import Article, Skipped, SyncReport
-from search.schema import FILE_FIELD, build_schema, document_for
+from search.schema import FILE_FIELD, build_schema, document_for, live_count, live_terms
 
 __all__ = ["Indexer"]
 
@@ -363,7 +362,7 @@ class _SyncRun:
         # old states; this run's own writes are tracked in memory.
         self.before = indexer._index().searcher()
         self.states = {} if rebuild else _read_states(self.before)
-        self.known_ids = set() if rebuild else _live_terms(self.before, "id")
+        self.known_ids = set() if rebuild else live_terms(self.before.reader(), "id")
         self.writer = None
         self.pending = 0
         self.batch_started = time.monotonic()
@@ -434,7 +433,7 @@ class _SyncRun:
         self._index_file(FileState(path, stat.st_mtime_ns, stat.st_size, sha1), old)
 
     def _count(self, state: FileState) -> int:
-        return _live_count(self.before.reader(), FILE_FIELD, state.key)
+        return live_count(self.before.reader(), FILE_FIELD, state.key)
 
     def _index_file(self, state: FileState, old: FileState | None) -> None:
         problems: list[str] = []
@@ -510,24 +509,9 @@ class _Lengths:
         return getattr(self._reader, name)
 
 
-def _live_count(reader, fieldname: str, text: str) -> int:
-    """Count the live documents holding a term (the term list keeps deleted ones)."""
-    if (fieldname, text) not in reader:
-        return 0
-    return sum(1 for _ in reader.postings(fieldname, text).all_ids())
-
-
-def _live_terms(searcher, fieldname: str) -> set[str]:
-    reader = searcher.reader()
-    terms = (term.decode("utf-8") for term in reader.lexicon(fieldname))
-    if not reader.has_deletions():
-        return set(terms)
-    return {term for term in terms if _live_count(reader, fieldname, term)}
-
-
 def _read_states(searcher) -> dict[str, FileState]:
     states = {}
-    for key in _live_terms(searcher, FILE_FIELD):
+    for key in live_terms(searcher.reader(), FILE_FIELD):
         state = FileState.parse(key)
         if state is not None:
             states[state.path] = state
@@ -544,11 +528,6 @@ def _os_reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     return f"cannot read: {exc.strerror or exc}"
-
-
-def index_size(index_dir: str | os.PathLike[str]) -> int:
-    """Return the bytes the index files take on disk."""
-    return sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())
 
 
 def _alive(pid: int) -> bool:

@@ -33,6 +33,8 @@ __all__ = [
     "article_from_stored",
     "build_schema",
     "document_for",
+    "live_count",
+    "live_terms",
     "make_weighting",
     "resolve_field",
 ]
@@ -302,6 +304,22 @@ class FieldsScorer:
 def make_weighting(**parameters: Any) -> BM25:
     """Return the weighting the searcher ranks with; ``parameters`` override BM25's."""
     return BM25(**parameters)
+
+
+def live_count(reader, fieldname: str, text: str) -> int:
+    """Count the live documents holding a term: a term list keeps the terms of deleted
+    documents until their segment is merged."""
+    if (fieldname, text) not in reader:
+        return 0
+    return sum(1 for _ in reader.postings(fieldname, text).all_ids())
+
+
+def live_terms(reader, fieldname: str) -> set[str]:
+    """The terms of ``fieldname`` that at least one live document holds."""
+    terms = (term.decode("utf-8") for term in reader.lexicon(fieldname))
+    if not reader.has_deletions():
+        return set(terms)
+    return {term for term in terms if live_count(reader, fieldname, term)}
 
 
 def resolve_field(name: str) -> str | None:

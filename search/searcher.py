@@ -34,6 +34,7 @@ from search.schema import (
     FILE_FIELD,
     article_from_stored,
     build_schema,
+    live_terms,
     make_weighting,
     name_analyzer,
 )
@@ -272,7 +273,7 @@ class Searcher:
         return IndexStats(
             path=self.index_dir,
             articles=engine.doc_count(),
-            files=_count_live_terms(engine.reader(), FILE_FIELD),
+            files=len(live_terms(engine.reader(), FILE_FIELD)),
             sources=_source_counts(engine),
             first_date=dated[0].get("date") if len(dated) else None,
             last_date=newest[0].get("date") if len(newest) else None,
@@ -600,14 +601,6 @@ def _suggestion(
     query = parse_query(respelled, mode=mode, strict=False).query
     found = _search(engine, query, filter=allowed, limit=1)
     return respelled if len(found) > total else None
-
-
-def _count_live_terms(reader, fieldname: str) -> int:
-    count = 0
-    for term in reader.lexicon(fieldname):
-        if any(True for _ in reader.postings(fieldname, term.decode("utf-8")).all_ids()):
-            count += 1
-    return count
 
 
 def _source_counts(engine) -> tuple[tuple[str, int], ...]:
