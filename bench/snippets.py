@@ -24,7 +24,7 @@ from datasets import read_bbc
 from report import command, machine, update_section
 
 from search import Article, Indexer, Searcher
-from search.schema import text_analyzer
+from search.analysis import text_analyzer
 from search.snippets import make_snippet
 
 QUERY = "economy growth"

@@ -1,4 +1,4 @@
-"""The index layout: analyzers, fields, the names users may type for them, and defaults.
+"""The index layout: fields, the names users may type for them, and defaults.
 
 Everything that must agree between writing and reading the index lives here, so the
 indexer and the query parser cannot drift apart.
@@ -10,17 +10,11 @@ import datetime as dt
 from math import log
 from typing import Any
 
-import Stemmer
 from whoosh import fields, formats, scoring
-from whoosh.analysis import (
-    CharsetFilter,
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StopFilter,
-)
-from whoosh.support.charset import accent_map
 
+# SnowballFilter is imported here too: indexes written before search.analysis existed
+# pickled it under this module's name, and must still open.
+from search.analysis import name_analyzer, text_analyzer, url_analyzer
 from search.duplicates import fingerprint
 from search.models import Article
 
@@ -39,16 +33,6 @@ __all__ = [
     "resolve_field",
 ]
 
-# Words joined by apostrophes or dots stay one token: "U.S." -> "u.s", "Taliban's" -> "taliban's"
-# (the stemmer then drops the possessive).
-TOKEN_PATTERN = r"\w+(?:['\u2019.]\w+)*"
-
-# A short list: long lists drop words that news queries need ("us", "who", "will").
-STOP_WORDS = frozenset(
-    "a an and are as at be but by for from has have if in into is it its of on or that the "
-    "their there these they this to was were which with".split()
-)
-
 # Snowball's English stop words. A long question ("what are the effects of ...") drops them,
 # since its other words say what it is about; the index and short queries keep them.
 QUERY_STOP_WORDS = frozenset(
@@ -65,60 +49,6 @@ QUERY_STOP_WORDS = frozenset(
     "all any both each few more most other some such no nor not only own same so than too "
     "very".split()
 )
-
-
-class SnowballFilter(Filter):
-    """Stems tokens with the Snowball stemmer from PyStemmer (C, several times faster
-    than Whoosh's pure-Python Porter stemmer).
-
-    ``is_morph`` lets Whoosh skip this filter where it wants unstemmed words.
-    """
-
-    is_morph = True
-
-    def __init__(self, language: str = "english") -> None:
-        self.language = language
-        self._stem = Stemmer.Stemmer(language).stemWord
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The schema is pickled into the index; the C stemmer cannot be, so rebuild it.
-        return {"language": self.language}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["language"])
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SnowballFilter) and other.language == self.language
-
-    def __call__(self, tokens):
-        stem = self._stem
-        for token in tokens:
-            if not token.stopped:
-                token.text = stem(token.text.replace("\u2019", "'"))
-            yield token
-
-
-def text_analyzer(*, stem: bool = True):
-    """Return the analyzer of article text: words, lower case, accents folded, a few stop
-    words dropped, and (unless ``stem`` is false) Snowball stems."""
-    chain = (
-        RegexTokenizer(TOKEN_PATTERN)
-        | LowercaseFilter()
-        | CharsetFilter(accent_map)
-        | StopFilter(stoplist=STOP_WORDS, minsize=1)
-    )
-    return chain | SnowballFilter() if stem else chain
-
-
-def name_analyzer():
-    """Return the analyzer of names (authors, sources): words, lower case, accents folded,
-    nothing dropped or stemmed, so ``source:reuters`` finds "Reuters"."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
-
-
-def url_analyzer():
-    """Return the analyzer of urls: the alphanumeric runs, lower case (``url:nytimes``)."""
-    return RegexTokenizer(r"[^\W_]+") | LowercaseFilter()
 
 
 # The field that records which file (and which version of it) each article came from:

@@ -20,6 +20,7 @@ from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 from whoosh.idsets import BitSet
 
+from search.analysis import name_analyzer
 from search.duplicates import are_copies, group_copies
 from search.errors import (
     ArticleNotFoundError,
@@ -36,7 +37,6 @@ from search.schema import (
     build_schema,
     live_terms,
     make_weighting,
-    name_analyzer,
 )
 from search.snippets import make_snippet
 from search.suggest import SUGGEST_BELOW, respell

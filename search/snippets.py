@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 
-from search.schema import TOKEN_PATTERN, text_analyzer
+from search.analysis import TOKEN_PATTERN, text_analyzer
 
 __all__ = ["make_snippet"]
 

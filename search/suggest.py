@@ -10,7 +10,7 @@ import re
 
 from whoosh.reading import IndexReader
 
-from search.schema import text_analyzer
+from search.analysis import text_analyzer
 
 __all__ = ["SUGGEST_BELOW", "respell"]
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from search import Article, Indexer, Searcher
+from search.analysis import text_analyzer
 from search.cli import main
 from search.duplicates import fingerprint, similarity
-from search.schema import text_analyzer
 from search.snippets import make_snippet
 
 WIRE = (
