@@ -14,7 +14,12 @@ from whoosh import fields, formats, scoring
 
 # SnowballFilter is imported here too: indexes written before search.analysis existed
 # pickled it under this module's name, and must still open.
-from search.analysis import name_analyzer, text_analyzer, url_analyzer
+from search.analysis import (
+    SnowballFilter,  # noqa: F401
+    name_analyzer,
+    text_analyzer,
+    url_analyzer,
+)
 from search.duplicates import fingerprint
 from search.models import Article
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -184,3 +185,12 @@ def test_articles_from_code_are_added_replaced_and_deleted(tmp_path: Path) -> No
     with Indexer(tmp_path / "ix") as indexer:
         assert indexer.delete(["memo-1", "no-such-id"]) == 1
     assert all_ids(tmp_path / "ix") == []
+
+
+def test_indexes_that_pickled_the_stemmer_under_search_schema_still_open() -> None:
+    # An index's schema is pickled with it; the stemmer once lived in search.schema.
+    from search.analysis import SnowballFilter
+
+    old = pickle.dumps(SnowballFilter(), protocol=0).replace(b"search.analysis", b"search.schema")
+    assert b"search.schema" in old
+    assert pickle.loads(old) == SnowballFilter()
