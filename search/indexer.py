@@ -26,6 +26,7 @@ from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR
 
+from search.codec import Codec
 from search.errors import ExtractError, IndexBusyError, IndexCorruptError
 from search.extract import extract_file, is_article_file
 from search.models import Article, Skipped, SyncReport
@@ -232,7 +233,9 @@ class Indexer:
 
     def _writer(self):
         try:
-            writer = self._index().writer(timeout=self.wait, delay=0.25, limitmb=WRITER_MB)
+            writer = self._index().writer(
+                timeout=self.wait, delay=0.25, limitmb=WRITER_MB, codec=Codec()
+            )
         except LockError as exc:
             # This process holds the run lock: the engine's lock is held by a program
             # that does not take it.
