@@ -176,3 +176,26 @@ def test_lengths_read_once_give_the_same_index(
         reader.close()
     assert dumps[0] == dumps[1]
     assert dumps[0][1][0] > 0
+
+
+def test_field_lengths_from_memory_equal_whooshs(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.searcher as searcher_module
+
+    queries = ["oil", "oil prices", "report OR prices", "title:report"]
+
+    def ranked() -> list[list[tuple[str, float]]]:
+        with Searcher(index_dir) as searcher:
+            found = [searcher.search(q, limit=20).hits for q in queries]
+            engine = searcher._engine()
+        lengths = [leaf._perdoc.doc_field_length for leaf, _ in engine.reader().leaf_readers()]
+        kinds.append({type(f).__name__ for f in lengths})
+        return [[(hit.id, hit.score) for hit in hits] for hits in found]
+
+    kinds: list[set[str]] = []
+    fast = ranked()
+    monkeypatch.setattr(searcher_module, "_lengths_in_memory", lambda engine: engine)
+    assert ranked() == fast
+    assert kinds == [{"_FieldLengths"}, {"method"}]
+    assert all(fast)
