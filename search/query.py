@@ -32,6 +32,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -50,6 +51,7 @@ from search.schema import (
 
 __all__ = [
     "AUTO_AND_MAX_CLAUSES",
+    "LOOSEN_MIN_WORDS",
     "MAX_DEPTH",
     "MAX_EXPANSIONS",
     "ParsedQuery",
@@ -64,6 +66,26 @@ __all__ = [
 # the share of words matched (Lucene's coord), lowered nDCG@10 and MAP on every one of the
 # seven test collections of bench/relevance.py.
 AUTO_AND_MAX_CLAUSES = 4
+# A short text of at least this many words whose words no article holds together finds
+# the articles with any of them, best first (_AllElseAny). Two words stay strict, as in
+# Solr's usual minimum-should-match "2<-1": one of two words is half the query, often
+# another story ("kabul oil" is not any article about Kabul).
+LOOSEN_MIN_WORDS = 3
+# How a question asks rather than what it is about: a long question drops these words, as
+# it drops filler words ("I am interested in ...", "I would be pleased to receive ...").
+_REQUEST_WORDS = frozenset(
+    "interested pleased grateful receive please anyone concerning regarding".split()
+)
+# ... and these nouns when a linking word follows them ("papers on", "articles which deal
+# with", "information about"): alone they may be what a question is about ("Panama papers").
+_REQUEST_NOUNS = frozenset(
+    "article articles document documents information literature material paper papers "
+    "publications reports studies".split()
+)
+_REQUEST_LINKS = frozenset(
+    "about on concerning regarding dealing describing discussing relating related covering "
+    "which that".split()
+)
 _PUNCTUATION = "\"'.,;:!?()[]{}"
 # Deepest nesting of parentheses accepted; deeper ones are an error (strict) or dropped.
 MAX_DEPTH = 50
@@ -380,6 +402,74 @@ class _Union(wq.Or):
         return _ScoredDocs(ids, [totals[d] * self.boost for d in ids])
 
 
+class _AllElseAny(wq.Query):
+    """Documents matching ``every``; if none does, documents matching ``some`` (any of
+    the words, best first) instead.
+
+    A short text requires all its words, as users expect; but three or four words that
+    no article holds together ("kabul airport election results") would find nothing,
+    where the best partial matches serve better (NPL's 3-4 word queries in
+    bench/relevance.py; a misspelled word among correct ones, too). Decided once for the
+    whole index, not per segment, on live documents only.
+    """
+
+    def __init__(self, every: wq.Query, some: wq.Query) -> None:
+        self.every = every
+        self.some = some
+        self.boost = 1.0
+        self._loose: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _AllElseAny and (self.every, self.some) == (other.every, other.some)
+
+    def __hash__(self) -> int:
+        return hash((self.every, self.some))
+
+    def __repr__(self) -> str:
+        return f"_AllElseAny({self.every!r}, {self.some!r})"
+
+    def __str__(self) -> str:
+        return f"({self.every} ELSE {self.some})"
+
+    def is_leaf(self) -> bool:
+        return False
+
+    def children(self):
+        return iter([self.every, self.some])
+
+    def leaves(self):
+        # The same words either way: list them once (snippets, score explanations).
+        return self.every.leaves()
+
+    def apply(self, fn):
+        return _AllElseAny(fn(self.every), fn(self.some))
+
+    def estimate_size(self, ixreader) -> int:
+        return self.some.estimate_size(ixreader)
+
+    def loosened(self, searcher) -> bool:
+        """Whether the index that ``searcher`` belongs to is searched with ``some``."""
+        parent = searcher.get_parent()
+        if parent not in self._loose:
+            self._loose[parent] = not _has_live_match(parent, self.every)
+        return self._loose[parent]
+
+    def matcher(self, searcher, context=None):
+        chosen = self.some if self.loosened(searcher) else self.every
+        return chosen.matcher(searcher, context)
+
+
+def _has_live_match(searcher, query: wq.Query) -> bool:
+    """Whether a live document of any segment of ``searcher`` matches ``query``."""
+    for segment, _ in searcher.leaf_searchers():
+        # Postings keep deleted documents until their segment is merged.
+        reader = segment.reader()
+        matcher = query.matcher(segment, segment.boolean_context())
+        if any(not reader.is_deleted(docnum) for docnum in matcher.all_ids()):
+            return True
+    return False
+
+
 # ---------------------------------------------------------------------------------------
 # Tokens
 
@@ -567,6 +657,7 @@ def _balance_parentheses(tokens: list[_Token], report: _Reporter) -> list[_Token
 class _Leaf:
     query: wq.Query
     text: str  # how it reads in the explanation
+    request: bool = False  # how a long question asks ("papers on"), not what it is about
 
 
 @dataclass(frozen=True)
@@ -590,11 +681,14 @@ class _Bool:
     """Clauses that must match, that only raise the score, and that must not match.
 
     A _Bool with no ``required`` clauses matches documents with any ``optional`` one.
+    ``either`` are the required clauses that a short text joined implicitly: when no
+    document holds them all, documents with any of them match instead (_AllElseAny).
     """
 
     required: tuple[_Node, ...] = ()
     optional: tuple[_Node, ...] = ()
     excluded: tuple[_Node, ...] = ()
+    either: tuple[_Node, ...] = ()
 
 
 _Node = _Leaf | _Date | _Not | _Any | _Bool
@@ -620,25 +714,51 @@ def _combine(items: list[_Item], mode: str) -> _Node | None:
             required.append(node)
         else:
             optional.append(node)
-    if mode == "all":
+    either: list[_Node] = []
+    words = sum(not isinstance(node, _Date) for node in required) + len(optional)
+    if mode == "short" and optional and words >= LOOSEN_MIN_WORDS:
+        either = optional
+    if mode in ("all", "short"):
         required, optional = required + optional, []
     elif mode == "long":
         optional = [node for node in optional if not _is_filler(node)] or optional
-    return _simplify(_Bool(tuple(required), tuple(optional), tuple(excluded)))
+    return _simplify(_Bool(tuple(required), tuple(optional), tuple(excluded), tuple(either)))
 
 
 def _is_filler(node: _Node) -> bool:
-    """A word such as "what" or "would" typed without a field: noise in a long question."""
-    return isinstance(node, _Leaf) and node.text.strip(_PUNCTUATION).lower() in QUERY_STOP_WORDS
+    """A word such as "what" or "would" typed without a field, or a word of the request
+    itself ("interested", "papers on"): noise in a long question."""
+    if not isinstance(node, _Leaf):
+        return False
+    return node.request or node.text.strip(_PUNCTUATION).lower() in QUERY_STOP_WORDS
 
 
 def _resolve_mode(mode: str, tokens: list[_Token]) -> str:
-    """Turn "auto" into "all" for a short text and into "long" (any word, filler words such
-    as "what" dropped) for a longer one: decided once for the whole text."""
+    """Turn "auto" into "short" (every word, see _AllElseAny) for a short text and into
+    "long" (any word, filler words such as "what" dropped) for a longer one: decided once
+    for the whole text."""
     if mode != "auto":
         return mode
     typed = sum(token.kind in ("WORD", "PHRASE") for token in tokens)
-    return "long" if typed > AUTO_AND_MAX_CLAUSES else "all"
+    return "long" if typed > AUTO_AND_MAX_CLAUSES else "short"
+
+
+def _request_positions(tokens: list[_Token]) -> frozenset[int]:
+    """The positions of the words that say how a long question asks: _REQUEST_WORDS, and
+    _REQUEST_NOUNS followed by a linking word ("papers on", "articles which ...")."""
+    words = [t for t in tokens if t.kind == "WORD"]
+    found = set()
+    for word, after in itertools.zip_longest(words, words[1:]):
+        text = word.text.strip(_PUNCTUATION).lower()
+        # "papers, on ..." is no request: punctuation after the noun breaks the phrase.
+        linked = (
+            after is not None
+            and word.text.rstrip(_PUNCTUATION) == word.text
+            and after.text.strip(_PUNCTUATION).lower() in _REQUEST_LINKS
+        )
+        if text in _REQUEST_WORDS or (text in _REQUEST_NOUNS and linked):
+            found.add(word.pos)
+    return frozenset(found)
 
 
 def _simplify(node: _Bool) -> _Node | None:
@@ -870,6 +990,7 @@ class _Parser:
         self.report = report
         self.mode = mode
         self.index = 0
+        self.requests = _request_positions(tokens) if mode == "long" else frozenset()
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -943,7 +1064,10 @@ class _Parser:
             return self.atom(token.text) if after in _ATOM_STARTS else None
         if token.kind == "PHRASE":
             return _phrase_node(token, fieldname, self.report)
-        return _word_node(token, fieldname, self.report)
+        node = _word_node(token, fieldname, self.report)
+        if isinstance(node, _Leaf) and fieldname is None and token.pos in self.requests:
+            return replace(node, request=True)
+        return node
 
 
 # ---------------------------------------------------------------------------------------
@@ -968,6 +1092,11 @@ def _build_bool(node: _Bool) -> wq.Query:
     base = None
     if required:
         base = required[0] if len(required) == 1 else wq.And(required)
+    if node.either:
+        loose = _Bool(
+            tuple(child for child in node.required if child not in node.either), node.either
+        )
+        base = _AllElseAny(base, _build_bool(loose))
     if optional:
         either = optional[0] if len(optional) == 1 else _Union(optional)
         # Beside required clauses, optional ones only raise the score.

@@ -16,6 +16,7 @@ from search.errors import QuerySyntaxError, UnknownFieldError
 from search.models import Article
 from search.query import (
     AUTO_AND_MAX_CLAUSES,
+    LOOSEN_MIN_WORDS,
     MAX_DEPTH,
     ParsedQuery,
     date_filter_query,
@@ -182,6 +183,43 @@ def test_modes(index) -> None:
     assert parse_query("+kabul floods", mode="any").explanation == "ALL(kabul, MAYBE(floods))"
 
 
+def test_auto_mode_loosens_three_words_no_article_holds_together(index) -> None:
+    assert LOOSEN_MIN_WORDS == 3
+    loose = parse_query("taliban floods rain")
+    assert loose.explanation == "ALL(taliban, floods, rain)"
+    assert run(index, loose) == run(index, parse_query(loose.text, mode="any"))
+    assert run(index, loose)
+    assert run(index, parse_query(loose.text, mode="all")) == []
+    # "+" stays required when the rest is loosened; "-" still excludes.
+    assert ids(index, "+taliban floods rain") == ids(index, "+taliban floods rain", mode="any")
+    assert ids(index, "taliban floods rain -kabul") == ids(
+        index, "taliban floods rain -kabul", mode="any"
+    )
+
+
+def test_loosening_is_decided_on_the_whole_index_and_live_articles() -> None:
+    # Two segments: the one with the article holding all three words must keep the other
+    # segment strict; once that article is deleted, both segments are loosened.
+    ix = RamStorage().create_index(build_schema())
+    for articles in (
+        [Article(id="all", body="red green blue")],
+        [Article(id="two", body="red green"), Article(id="one", body="blue sky")],
+    ):
+        writer = ix.writer()
+        for article in articles:
+            writer.add_document(**document_for(article, article.id))
+        writer.commit(merge=False)
+    query = parse_query("red green blue").query
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        assert len(searcher.leaf_searchers()) == 2
+        assert [hit["id"] for hit in searcher.search(query)] == ["all"]
+    writer = ix.writer()
+    writer.delete_by_term("id", "all")
+    writer.commit(merge=False)
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        assert [hit["id"] for hit in searcher.search(query)] == ["two", "one"]
+
+
 def test_unknown_mode_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="unknown mode 'some': expected one of all, any, auto"):
         parse_query("kabul", mode="some")
@@ -191,7 +229,7 @@ def test_auto_mode_switches_to_or_above_the_threshold(index) -> None:
     assert AUTO_AND_MAX_CLAUSES == 4
     four = parse_query("kabul airport evacuation yesterday")
     assert four.explanation == "ALL(kabul, airport, evacuation, yesterday)"
-    assert run(index, four) == []
+    assert run(index, parse_query(four.text, mode="all")) == []
     six = parse_query("kabul airport evacuation thousands gathered yesterday")
     assert six.explanation.startswith("ANY(kabul, airport")
     hits = run(index, six)
@@ -512,7 +550,7 @@ def test_unknown_field(index) -> None:
         f"unknown field 'foo' at position 7 - searched as words; known fields: {KNOWN}",
     )
     assert parsed.explanation == "ALL(kabul, foo, airport)"
-    assert run(index, parse_query("kabul xyz:airport", strict=False)) == []
+    assert run(index, parse_query("kabul xyz:airport", strict=False, mode="all")) == []
     # A field name that is an ordinary word is searched as one.
     assert set(run(index, parse_query("airport:kabul", strict=False))) == {"a1", "a7"}
 

@@ -78,6 +78,20 @@ def test_short_queries_need_every_word(searcher: Searcher, text: str, expected: 
     assert set(ranked(searcher, text)) == expected
 
 
+def test_three_words_no_article_holds_together_find_the_best_partial_matches(
+    searcher: Searcher,
+) -> None:
+    # No article holds kabul, airport and election: the best partial matches come.
+    loose = ranked(searcher, "kabul airport election")
+    assert set(loose) == {"airport", "roundup", "market", "dubai", "election"}
+    assert loose == ranked(searcher, "kabul airport election", mode="any")
+    # Three words that one article holds together still find that article only.
+    assert ranked(searcher, "kabul airport evacuation") == ["airport"]
+    # Two words stay strict: one of two words is half the query.
+    assert ranked(searcher, "kabul election") == []
+    assert ranked(searcher, "kabul airport election", mode="all") == []
+
+
 def test_the_other_modes_still_apply(searcher: Searcher) -> None:
     assert set(ranked(searcher, "kabul election", mode="any")) == {
         "airport",
@@ -106,6 +120,37 @@ def test_a_long_question_drops_filler_words() -> None:
     assert parsed.explanation == "ANY(happened, kabul, airport, flights, left)"
     # A short query keeps them: "who" may be what it is about.
     assert parse_query("the who live").explanation == "ALL(who, live)"
+
+
+@pytest.mark.parametrize(
+    ("text", "explanation"),
+    [
+        (
+            "I am interested in papers on evacuation flights from Kabul",
+            "ANY(evacuation, flights, Kabul)",
+        ),
+        (
+            "I would be pleased to receive any information about the Kabul airport",
+            "ANY(Kabul, airport)",
+        ),
+        (
+            "articles which deal with prices in Kabul markets",
+            "ANY(deal, prices, Kabul, markets)",
+        ),
+        # Without a linking word after them, the nouns may be the subject.
+        (
+            "leaked papers, documents and studies of Panama",
+            "ANY(leaked, papers,, documents, studies, Panama)",
+        ),
+    ],
+)
+def test_a_long_question_drops_the_words_of_the_request(text: str, explanation: str) -> None:
+    assert parse_query(text).explanation == explanation
+
+
+def test_request_words_stay_in_short_queries() -> None:
+    assert parse_query("panama papers on trial").explanation == "ALL(panama, papers, trial)"
+    assert parse_query("interested parties").explanation == "ALL(interested, parties)"
 
 
 # --- (c) rare words outweigh common ones -------------------------------------------------
