@@ -166,7 +166,8 @@ class Results:
     """One page of search results.
 
     ``total`` counts every match, not just this page (copies folded into a hit
-    included). ``warnings`` says what a lenient parse changed in the query text;
+    included). ``warnings`` says what a lenient parse changed in the query text, and
+    whether a short query's words were loosened to any of them (no article has all);
     ``elapsed`` is the search time in seconds. ``suggestion`` is a respelled query with
     more matches, when the query found few; ``facets`` maps each facet asked for to its
     (value, count) pairs over all matches, most first.

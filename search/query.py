@@ -56,6 +56,7 @@ __all__ = [
     "MAX_EXPANSIONS",
     "ParsedQuery",
     "date_filter_query",
+    "loosened",
     "parse_date_span",
     "parse_query",
 ]
@@ -466,6 +467,14 @@ class _AllElseAny(wq.Query):
     def matcher(self, searcher, context=None):
         chosen = self.some if self.loosened(searcher) else self.every
         return chosen.matcher(searcher, context)
+
+
+def loosened(query: wq.Query, searcher) -> bool:
+    """Whether ``query``, run on the index of ``searcher``, finds a short text's articles
+    with any of its words because no article holds them all (see _AllElseAny)."""
+    if isinstance(query, _AllElseAny):
+        return query.loosened(searcher)
+    return any(loosened(child, searcher) for child in query.children())
 
 
 def _has_live_match(searcher, query: wq.Query) -> bool:

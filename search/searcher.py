@@ -32,7 +32,7 @@ from search.errors import (
 )
 from search.facets import FACETS, PERIODS, facet, facet_counts, fill_timeline, period_facet
 from search.models import Article, Copy, Hit, IndexStats, Results, Timeline
-from search.query import ParsedQuery, date_filter_query, parse_date_span, parse_query
+from search.query import ParsedQuery, date_filter_query, loosened, parse_date_span, parse_query
 from search.schema import (
     FILE_FIELD,
     article_from_stored,
@@ -51,6 +51,8 @@ OPEN_ATTEMPTS = 10
 # How many key terms of an article find the articles like it.
 SIMILAR_TERMS = 12
 MAX_LIMIT = 1000
+# Said when a short text's words are not all in any one article (search.query.loosened).
+LOOSENED = "no article holds all of these words: showing articles with some of them"
 _SNIPPET_FIELDS = frozenset({"title", "summary", "body"})
 _NAMES = name_analyzer()
 _NO_DATE = build_schema()["date"].default
@@ -149,7 +151,8 @@ class Searcher:
         those words. ``mode`` says how words without operators combine: "auto" (all
         words for short queries, the best matches for long ones), "all" or "any".
         With ``strict`` false, a malformed query is repaired and ``Results.warnings``
-        says how. ``facets`` names counts to make over all matches ("source", "year",
+        says how; it also says when no article holds every word of a short text and
+        the articles with some of them are shown instead. ``facets`` names counts to make over all matches ("source", "year",
         "month", "day"). Syndicated copies are folded into the best-ranked hit of their
         story unless ``all_copies`` is true. ``explain`` fills each hit's score
         breakdown.
@@ -182,7 +185,7 @@ class Searcher:
             page=page,
             limit=limit,
             elapsed=time.perf_counter() - started,
-            warnings=parsed.warnings,
+            warnings=parsed.warnings + ((LOOSENED,) if loosened(parsed.query, engine) else ()),
             suggestion=_suggestion(engine, text, mode, allowed, total),
             facets=_facets(engine, parsed.query, allowed, facets),
         )

@@ -149,6 +149,15 @@ def test_lenient_query_warns_on_stderr(index_dir: Path) -> None:
     )
 
 
+def test_loosened_short_query_warns_on_stderr(index_dir: Path) -> None:
+    result = run("query", "kabul oil zurich", "--index", str(index_dir))
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "warning: no article holds all of these words: showing articles with some of them\n"
+    )
+    assert result.stdout.startswith("1. ")
+
+
 def test_strict_query_fails_with_exit_1(index_dir: Path) -> None:
     result = run("query", '"open quote', "--strict", "--index", str(index_dir))
     assert result.exit_code == 1

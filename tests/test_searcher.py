@@ -83,6 +83,23 @@ def test_short_queries_need_every_word(searcher: Searcher) -> None:
     assert ranked(searcher, "kabul oil", mode="any") == ["markets", "cash", "oil-record", "airport"]
 
 
+def test_three_words_no_article_holds_together_find_some_and_say_so(searcher: Searcher) -> None:
+    together = searcher.search("taliban kabul airport")
+    assert [name(hit.id) for hit in together.hits] == ["airport"]
+    assert together.warnings == ()
+    apart = searcher.search("kabul oil zurich")
+    assert [name(hit.id) for hit in apart.hits] == [
+        "zurich",
+        "markets",
+        "cash",
+        "oil-record",
+        "airport",
+    ]
+    assert apart.warnings == (
+        "no article holds all of these words: showing articles with some of them",
+    )
+
+
 def test_long_queries_return_their_best_matches(searcher: Searcher) -> None:
     text = "taliban kabul airport road evacuation flights deadline"
     assert ranked(searcher, text)[:2] == ["airport", "cash"]
