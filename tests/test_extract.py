@@ -205,6 +205,126 @@ def test_author_marked_in_markup_and_twice_escaped_title():
     assert "quenchwort blight" in article.body
 
 
+def test_json_ld_graph_in_cdata_gives_headline_person_and_date():
+    # The author is a reference into the "@graph"; the organisation next to it is not a
+    # person, and the meta author is the site's own name.
+    article = read_one("graph_page.html")
+    assert article.title == "Tide Mill Grinds Again After Century of Silence"
+    assert article.authors == ("Rowena Tallis",)
+    assert article.date == dt.datetime(2021, 6, 4, 9, 15)
+
+
+def test_boilerplate_lines_are_dropped_from_the_body():
+    article = read_one("graph_page.html")
+    assert article.body == (
+        "The tide mill on the estuary ground its first sack of flour in a hundred years on "
+        "Friday, after volunteers rebuilt the wheel and the sluice gates from old drawings.\n\n"
+        "The millers can only work for a few hours around each ebb tide, so the flour is sold "
+        "by the bag at the mill door on the days the tides fall in daylight, beside the "
+        "kelpwort beds."
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("Read more: Volunteers restore the old lighthouse", False),
+        ("Lesen Sie auch: Neue F\u00e4hre f\u00fcr die Inseln", False),
+        ("Advertisement", False),
+        ("\u00a9 2021 Estuary Weekly", False),
+        ("Follow The Courier on Twitter and Instagram", False),
+        ("Sign up to get the best stories of the week", False),
+        ("Related to the closure, the council said the pier would reopen in May.", True),
+        ("Subscribers to the ferry pass rose by a fifth, the operator said.", True),
+    ],
+)
+def test_furniture_lines_and_article_lines(line, kept):
+    text = "The harbour board met on Tuesday to agree the summer timetable for the ferries. "
+    page = f"<html><body><article><p>{text * 4}</p><p>{line}</p></article></body></html>"
+    (article,) = extract_bytes(page.encode(), path="line.html")
+    assert (line in article.body) is kept
+
+
+def test_meta_title_lists_labelled_author_and_hidden_text():
+    # "dc:title og:title" names two keys; the meta author is an association (e.V.), the
+    # Yoast label names the person; hidden elements are not article text.
+    article = read_one("labelled_author.html")
+    assert article.title == "Kompost richtig anlegen im Winter"
+    assert article.authors == ("Lotte Kranich",)
+    assert "Kompost weiter" in article.body
+    assert "Melden Sie sich an" not in article.body
+    assert "nur nach dem Laden" not in article.body
+
+
+def test_hidden_gallery_holding_the_whole_article_is_kept():
+    # A script shows one item at a time: all the paragraphs are hidden when the page loads.
+    item = "<div style='display: none'><p>{} The lamp is made of recycled glass.</p></div>"
+    items = "".join(item.format(f"Item {n}: a reading lamp for the study.") for n in range(8))
+    page = f"<html><body><article><h1>Eight lamps</h1>{items}</article></body></html>"
+    (article,) = extract_bytes(page.encode(), path="gallery.html")
+    assert "Item 7: a reading lamp" in article.body
+
+
+def test_byline_elements_skip_dates_comments_and_site_name():
+    # The meta author is the site's own name; the first byline holds only a date, and the
+    # comment box has bylines of its own; "By" and the name are separate elements.
+    article = read_one("byline_page.html")
+    assert article.authors == ("Ines Marlowe",)
+    # The JSON-LD headline shares no word with the page's title: it is not used.
+    assert article.title == "Harbour Seals Return to the Bay"
+
+
+def test_site_name_is_the_author_when_nobody_else_is_named():
+    text = b"The ferry timetable changes on Monday for the summer season. " * 5
+    page = (
+        b'<html><head><meta property="og:site_name" content="Coastline Courier">'
+        b'<meta name="author" content="Coastline Courier"></head><body><article>'
+        b"<p>" + text + b"</p></article></body></html>"
+    )
+    (article,) = extract_bytes(page, path="site.html")
+    assert article.authors == ("Coastline Courier",)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        # A local offset states the publisher's own day: it beats the url's date.
+        ("2020-02-19T18:37:32+01:00", dt.datetime(2020, 2, 19, 18, 37, 32)),
+        # A UTC stamp may have crossed midnight: htmldate's day (from the url) stands.
+        ("2020-02-19T18:37:32Z", dt.datetime(2020, 2, 18)),
+        ("2020-02-19T18:37:32+00:00", dt.datetime(2020, 2, 18)),
+    ],
+)
+def test_stated_local_date_one_day_from_htmldate(stamp, expected):
+    page = (
+        '<html><head><link rel="canonical" href="https://news.example/2020/02/18/ferry.html">'
+        f'<meta property="article:published_time" content="{stamp}"></head><body><article><p>'
+        + "The council met on Tuesday evening to discuss the new ferry timetable. " * 6
+        + "</p></article></body></html>"
+    )
+    (article,) = extract_bytes(page.encode(), path="ferry.html")
+    assert article.date == expected
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        # The page states its date only in a <time> element: it beats the url's date.
+        ('<time datetime="2022-01-25T08:00:00">25 January</time>', dt.datetime(2022, 1, 25, 8)),
+        ("", dt.datetime(2022, 1, 21)),
+    ],
+)
+def test_time_element_beats_the_url_date(stamp, expected):
+    page = (
+        '<html><head><link rel="canonical" href="https://news.example/2022/01/21/ferry.html">'
+        f"</head><body><article>{stamp}<p>"
+        + "The council met on Tuesday evening to discuss the new ferry timetable. " * 6
+        + "</p></article></body></html>"
+    )
+    (article,) = extract_bytes(page.encode(), path="ferry.html")
+    assert article.date == expected
+
+
 def test_sentence_starting_with_by_is_not_a_credit():
     page = (
         b"<html><body><article><p>By Monday the Roads were dry again.</p>"
@@ -502,6 +622,12 @@ def test_parse_date(value, expected):
         (["Par Jeanne Dulac et Marc Orbe"], ("Jeanne Dulac", "Marc Orbe")),
         (["Text von Jan Koch   Illustration von Eva Roost"], ("Jan Koch",)),
         (["jungefreiheit.de", "christian.stadtfeld", "ORF.at"], ()),
+        (["By Staff Writer"], ("Staff Writer",)),
+        (["Gartenfreunde Musterstadt e.V."], ()),
+        (["E.V. Rieu and S.A. Cosby"], ("E.V. Rieu", "S.A. Cosby")),
+        (["Copyright Example Media GmbH, Hamburg, Germany"], ()),
+        (["Redacci&oacute;n Central"], ("Redacci\u00f3n Central",)),
+        (["Name", "Unbenannt", "publisher"], ()),
     ],
 )
 def test_clean_authors(bylines, expected):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import html
 import re
 from collections.abc import Callable, Iterable
 
@@ -251,7 +252,29 @@ _ORG_WORDS = frozenset(
         "reporters",
     ]
 )
-_NOT_NAMES = frozenset({"no author", "admin", "administrator", "unknown", "anonymous", "guest"})
+_NOT_NAMES = frozenset(
+    [
+        "no author",
+        "admin",
+        "administrator",
+        "unknown",
+        "anonymous",
+        "an\u00f3nimo",
+        "guest",
+        "name",
+        "publisher",
+        "super user",
+        "unbenannt",
+    ]
+)
+# A legal form ("Example GmbH", "Acme Ltd", "Verein e.V.") or a copyright notice names a
+# company: publishers put it in the author meta tag when no person wrote the page.
+# "AG", "Inc" and "e.V." count only at the end of a name, where legal forms go ("E.V. Rieu"
+# is a person).
+_COMPANY = re.compile(
+    r"\b(?:gmbh|ltd|llc|plc|copyright)\b|\u00a9|\b(?:ag|kg|inc|e\.\s?v)\.?(?:$|\s*[,;&(])",
+    re.IGNORECASE,
+)
 _BY_PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|story|text|words|view all posts|view posts|"
     r"more (?:posts|articles|stories)|articles|stories|posts)\s+)?by[:\s]+|"
@@ -287,13 +310,18 @@ def clean_authors(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _split_byline(value: str) -> list[str]:
-    text = _BY_PREFIX.sub("", clean_space(value))
+    if _COMPANY.search(value):
+        return []
+    # Meta tags escaped twice keep an entity: "Redacci&oacute;n".
+    text = _BY_PREFIX.sub("", clean_space(html.unescape(value) if "&" in value else value))
     text = _BYLINE_TRAILER.split(text, maxsplit=1)[0]
     names = []
-    for part in re.split(r"\s*(?:,|;|\s&\s|\s(?:and|und|et|y|e)\s)\s*", text):
+    parts = re.split(r"\s*(?:,|;|\s&\s|\s(?:and|und|et|y|e)\s)\s*", text)
+    for index, part in enumerate(parts):
         words = [word.lower().strip(".") for word in part.split()]
-        if any(word in _ROLE_WORDS for word in words):
+        if index and any(word in _ROLE_WORDS for word in words):
             # "Jane Roe, Senior Staff Technologist, ACLU Project": the rest is affiliation.
+            # A role in the first part is the whole credit ("By Staff Writer"): kept.
             break
         name = _clean_name(part)
         if name:

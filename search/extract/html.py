@@ -3,9 +3,9 @@
 The page is parsed once. Metadata comes from JSON-LD, OpenGraph/meta tags, ``<time>`` and
 byline elements on that tree; the date from htmldate on the same tree, with the page's
 stated date as a fallback and for the time of day; the body from trafilatura given the same
-tree (it copies the tree before pruning it). htmldate is
-imported on first use because its import takes a second or two. Nothing here touches the
-network.
+tree (it copies the tree before pruning it), without hidden elements and furniture lines
+(see ``boilerplate.py``). htmldate is imported on first use because its import takes a
+second or two. Nothing here touches the network.
 
 ``Article.date`` is naive and holds the date and time as the page states them, in the
 page's own time zone (see :func:`~search.extract.common.parse_date`): the calendar day is the
@@ -27,6 +27,7 @@ import lxml.html
 import trafilatura
 import trafilatura.metadata
 
+from search.extract.boilerplate import drop_hidden, is_boilerplate
 from search.extract.common import (
     BadInput,
     Report,
@@ -61,11 +62,30 @@ _ARTICLE_TYPES = frozenset(
         "webpage",
     ]
 )
+# Some CMSs wrap script contents for old XHTML parsers: "<![CDATA[ {...} ]]>", "<!-- -->".
+_LD_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
+# A date-time with a UTC offset other than zero: "+01:00", "-0500" (not "+00:00" or "Z").
+_LOCAL_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?\s*[+-](?!00:?00)\d{2}:?\d{2}$")
+_TWO_DAYS = dt.timedelta(days=2)
+_ORGANISATION_TYPES = frozenset(["organization", "newsmediaorganization", "corporation"])
+# Meta tags that hold bylines, as publishers and their CMSs (Parse.ly, Sailthru) name them.
+_META_AUTHORS = (
+    "author",
+    "dc.creator",
+    "dcterms.creator",
+    "parsely-author",
+    "sailthru.author",
+    "article:author_name",
+    "byl",
+)
+_AUTHOR_LABELS = frozenset(["written by", "author", "verfasst von", "geschrieben von", "autor"])
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|\u2013|\u2014|::|\u00bb|\u00b7|:)\s+")
 _BYLINE_XPATH = (
     "//*[@itemprop='author' or @rel='author' or contains(@class, 'byline') "
     "or contains(@class, 'author-name') or contains(@class, 'article-author') "
     "or contains(@data-testid, 'byline') or contains(@id, 'byline')]"
+    # Reader comments carry bylines of their own.
+    "[not(ancestor::*[contains(@class, 'comment') or contains(@id, 'comment')])]"
 )
 # Short visible credits: "By Jane Roe", "von Daniela Obers", "Text von Jan Koch | 3. Mai".
 _CREDIT_XPATH = (
@@ -136,6 +156,9 @@ def parse_html(text: str, report: Report) -> lxml.html.HtmlElement:
 
 
 def _body(tree: lxml.html.HtmlElement) -> str:
+    """The article text of ``tree``, without furniture lines; hidden elements are dropped
+    from the tree first."""
+    drop_hidden(tree)
     # favor_recall with the second-opinion extractors: body F1 0.936 instead of 0.926 on
     # readability-test-pages, the same on trafilatura-eval, and no slower than fast=True
     # there (bench/extraction.py).
@@ -145,7 +168,7 @@ def _body(tree: lxml.html.HtmlElement) -> str:
     )  # fmt: skip
     if not text:
         text = "\n".join(_paragraph_texts(tree))
-    return _paragraphs(text)
+    return _paragraphs("\n".join(line for line in text.splitlines() if not is_boilerplate(line)))
 
 
 def _drop_leading_title(body: str, title: str) -> str:
@@ -190,13 +213,22 @@ def _date(tree: lxml.html.HtmlElement, page: _Page, url: str) -> dt.datetime | N
     JSON-LD and meta dates, which are often a later edit (same day on 0.865 of the dated
     trafilatura-eval pages instead of 0.848). Its slow extensive search, which loads
     dateparser's locales, runs only when neither finds a date.
+
+    Two exceptions, where htmldate's search for the original date picks an earlier day
+    found elsewhere (a url, a UTC rendering): a stated date with a local UTC offset
+    ("...T18:37+01:00") one day away from htmldate's is the publisher's own calendar day;
+    and a date stated only by a ``<time>`` element is the one the page shows its readers.
     """
     found = _htmldate(tree, url, extensive=False)
-    stated = page.date()
+    stated, text, origin = page.stated_date()
     if found is None:
         return stated or _htmldate(tree, url, extensive=True)
     if stated is not None and stated.date() == found.date():
         return stated  # the same day: the stated date also has the time of day
+    if stated is not None and abs(stated - found) < _TWO_DAYS and _LOCAL_OFFSET.search(text):
+        return stated
+    if stated is not None and origin == "markup":
+        return stated
     return found
 
 
@@ -217,7 +249,7 @@ class _Page:
     def __init__(self, tree: lxml.html.HtmlElement) -> None:
         self.tree = tree
         self.meta = _meta_tags(tree)
-        self.ld = _json_ld_article(tree)
+        self.ld, self.ld_ids = _json_ld_article(tree)
 
     def first_meta(self, *names: str) -> str:
         for name in names:
@@ -233,13 +265,14 @@ class _Page:
         return clean_space(value) if isinstance(value, str) else ""
 
     def title(self) -> str:
-        """The headline: JSON-LD, og:title, then ``<title>`` without the site's name, then
-        ``<h1>``; the ``<h1>`` wins when a page title is that heading plus site furniture
-        ("Politics: <h1> | Site")."""
+        """The headline: JSON-LD, Dublin Core, og:title (or Twitter's, or Parse.ly's), then
+        ``<title>`` without the site's name, then ``<h1>``; the ``<h1>`` wins when a page
+        title is that heading plus site furniture ("Politics: <h1> | Site")."""
         site = self.site_name()
         page_titles = (
-            self.ld_text("headline"),
-            self.first_meta("og:title", "twitter:title"),
+            self._ld_headline(),
+            self.first_meta("dc.title", "dcterms.title"),
+            self.first_meta("og:title", "twitter:title", "parsely-title"),
             clean_space(self.tree.findtext(".//title") or ""),
         )
         heading = self._h1()
@@ -248,25 +281,93 @@ class _Page:
             return heading
         return _unescape(chosen)
 
+    def _ld_headline(self) -> str:
+        # Some JSON-LD "headline"s hold the page's one-line description instead (reference
+        # sites do this): a headline that shares no word with the page's other titles and
+        # its heading is not used.
+        headline = self.ld_text("headline")
+        others = [
+            self.first_meta("og:title", "twitter:title"),
+            self.tree.findtext(".//title") or "",
+            self._h1(),
+        ]
+        others = [title for title in others if title.strip()]
+        if not headline or not others:
+            return headline
+        words = set(re.findall(r"\w+", headline.casefold()))
+        shared = any(words & set(re.findall(r"\w+", title.casefold())) for title in others)
+        return headline if shared else ""
+
     def _h1(self) -> str:
         heading = self.tree.find(".//h1")
         return clean_space(heading.text_content()) if heading is not None else ""
 
     def authors(self) -> tuple[str, ...]:
-        """The first source that names a person: JSON-LD, meta tags, then the page's bylines."""
+        """The first source that names a person: JSON-LD, meta tags, then the page's bylines;
+        an organisation named as JSON-LD author only when nothing else names anyone."""
+        people, organisations = self._ld_authors()
         urls = re.compile(r"^https?://|^/")
+        site_names: list[str] = []
         for values in (
-            lambda: _ld_names(self.ld.get("author")),
-            lambda: self.meta.get("author", ()) + self.meta.get("dc.creator", ()),
+            lambda: people,
+            lambda: [v for name in _META_AUTHORS for v in self.meta.get(name, ())],
             lambda: [v for v in self.meta.get("article:author", ()) if not urls.match(v)],
-            self._marked_authors,
+            self._labelled_author,
             self._bylines,
+            self._marked_authors,
             self._credits,
+            lambda: organisations,
         ):
             names = clean_authors(values())
-            if names:
-                return names
-        return ()
+            # The site's own name as author ("The Economist" on economist.com) is what a
+            # CMS fills in when no one signed: kept only if no source names anyone else.
+            people_named = [name for name in names if not self._is_site(name)]
+            if people_named:
+                return tuple(people_named)
+            site_names = site_names or list(names)
+        return tuple(site_names)
+
+    def _is_site(self, name: str) -> bool:
+        """True when ``name`` is the site's name or its host name ("Example News", "example")."""
+        key = _squeezed(name)
+        site = _squeezed(self.site_name())
+        host = (urlsplit(self.url()).hostname or "").removeprefix("www.").rpartition(".")[0]
+        if not key:
+            return False
+        if key == _squeezed(host) or key == site:
+            return True
+        return len(key) > 3 and bool(site) and (key in site or site in key)
+
+    def _ld_authors(self) -> tuple[list[str], list[str]]:
+        """Names of the JSON-LD article's authors: (people, organisations).
+
+        An author given only as ``{"@id": ...}`` is looked up among the page's other JSON-LD
+        nodes (Yoast's "@graph" names the person once, in a node of its own).
+        """
+        people: list[str] = []
+        organisations: list[str] = []
+        for key in ("author", "creator"):
+            value = self.ld.get(key)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and "name" not in item:
+                    item = self.ld_ids.get(str(item.get("@id")), item)
+                names = _ld_names(item)
+                kinds = item.get("@type") if isinstance(item, dict) else None
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                organisation = any(
+                    isinstance(kind, str) and kind.lower() in _ORGANISATION_TYPES for kind in kinds
+                )
+                (organisations if organisation else people).extend(names)
+        return people, organisations
+
+    def _labelled_author(self) -> list[str]:
+        # WordPress (Yoast) pages label the author for link previews: twitter:label1
+        # "Written by" / "Verfasst von", twitter:data1 the name.
+        for number in "12":
+            label = self.first_meta(f"twitter:label{number}").casefold()
+            if label in _AUTHOR_LABELS:
+                return [self.first_meta(f"twitter:data{number}")]
+        return []
 
     def _marked_authors(self) -> list[str]:
         # trafilatura's author look-up: elements marked as bylines, outside comments,
@@ -275,10 +376,12 @@ class _Page:
         return found.split("; ") if found else []
 
     def _bylines(self) -> list[str]:
+        # The first element marked as a byline that holds a name: a byline class often
+        # also marks the date line or the "More from" box next to it.
         for node in self.tree.xpath(_BYLINE_XPATH):
             name = node.find(".//*[@itemprop='name']")
-            text = clean_space((name if name is not None else node).text_content())
-            if 0 < len(text) <= 120:
+            text = _spaced_text(name if name is not None else node)
+            if 0 < len(text) <= 120 and clean_authors([text]):
                 return [text]
         return []
 
@@ -311,20 +414,26 @@ class _Page:
         return host.removeprefix("www.")
 
     def date(self) -> dt.datetime | None:
-        for value in (
-            self.ld_text("datePublished"),
-            self.first_meta(
+        """The first publication date the page states (JSON-LD, meta tags, ``<time>``)."""
+        return self.stated_date()[0]
+
+    def stated_date(self) -> tuple[dt.datetime | None, str, str]:
+        """The page's stated publication date, the text it was read from and where from:
+        "metadata" (JSON-LD, meta tags) or "markup" (a ``<time>`` element)."""
+        for value, origin in (
+            (self.ld_text("datePublished"), "metadata"),
+            (self.first_meta(
                 "article:published_time", "og:published_time", "datepublished",
                 "date", "pubdate", "publishdate", "dc.date", "dc.date.issued",
                 "dcterms.created", "parsely-pub-date", "sailthru.date",
-            ),
-            self.ld_text("dateCreated"),
-            self._time_element(),
+            ), "metadata"),
+            (self.ld_text("dateCreated"), "metadata"),
+            (self._time_element(), "markup"),
         ):  # fmt: skip
             parsed = parse_date(value) if value else None
             if parsed:
-                return parsed
-        return None
+                return parsed, value, origin
+        return None, "", ""
 
     def _time_element(self) -> str:
         stamps = self.tree.xpath(
@@ -364,26 +473,42 @@ class _Page:
 
 
 def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, tuple[str, ...]]:
+    """Meta tag contents by lower-case key, in document order.
+
+    A property may list several keys ("og:title twitter:title"), and Dublin Core keys are
+    spelt "dc:title" or "DC.title": both become "dc.title".
+    """
     found: dict[str, list[str]] = {}
     for node in tree.iterfind(".//meta"):
-        key = node.get("property") or node.get("name") or node.get("itemprop")
-        key = key or node.get("http-equiv")
         content = node.get("content")
-        if key and content:
-            found.setdefault(key.strip().lower(), []).append(clean_space(content))
+        keys = node.get("property") or node.get("name") or node.get("itemprop")
+        keys = keys or node.get("http-equiv")
+        if keys and content:
+            for key in keys.split():
+                found.setdefault(_meta_key(key), []).append(clean_space(content))
     return {key: tuple(values) for key, values in found.items()}
 
 
-def _json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
+def _meta_key(key: str) -> str:
+    key = key.strip().lower()
+    return re.sub(r"^(dc|dcterms?):", r"\1.", key)
+
+
+def _json_ld_article(tree: lxml.html.HtmlElement) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The page's JSON-LD article node (or {}) and every JSON-LD node by its "@id"."""
+    article: dict[str, Any] = {}
+    ids: dict[str, Any] = {}
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
         try:
-            data = json.loads(script, strict=False)
+            data = json.loads(_LD_WRAPPER.sub("", script), strict=False)
         except (ValueError, RecursionError):
             continue
         for node in _ld_nodes(data, depth=0):
-            if _ld_is_article(node):
-                return node
-    return {}
+            if isinstance(node.get("@id"), str):
+                ids.setdefault(node["@id"], node)
+            if not article and _ld_is_article(node):
+                article = node
+    return article, ids
 
 
 def _ld_nodes(data: Any, depth: int) -> Iterator[dict[str, Any]]:
@@ -445,6 +570,16 @@ def _is_segment(heading: str, titles: tuple[str, ...]) -> bool:
             if len(rest.split()) <= 8 and re.search(r"[|:\-\u2013\u2014\u00bb\u00b7/]", rest):
                 return True
     return False
+
+
+def _spaced_text(node: lxml.html.HtmlElement) -> str:
+    # text_content() glues neighbouring elements: "<span>By</span><a>Jane Roe</a>" would
+    # read "ByJane Roe".
+    return clean_space(" ".join(node.itertext()))
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 def _unescape(text: str) -> str:
