@@ -30,7 +30,8 @@ from whoosh import index as whoosh_index
 
 from search.errors import ExtractError, IndexNotFoundError
 from search.extract import extract_file
-from search.indexer import HOLDER_FILE, FileState, walk_article_files
+from search.indexer import HOLDER_FILE, walk_article_files
+from search.prepare import FileState
 from search.schema import FILE_FIELD, live_terms
 
 __all__ = ["CheckReport", "SegmentReport", "check_index"]

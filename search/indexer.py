@@ -10,7 +10,6 @@ leaves the index as the last commit left it and the next run finishes the job.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import socket
@@ -26,13 +25,22 @@ from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR
 
-from search.codec import Codec
-from search.errors import ExtractError, IndexBusyError, IndexCorruptError
-from search.extract import extract_file, is_article_file
+from search.codec import Codec, lengths_in_memory
+from search.errors import IndexBusyError, IndexCorruptError
+from search.extract import is_article_file
 from search.models import Article, Skipped, SyncReport
+from search.prepare import (
+    FileState,
+    FileTask,
+    Prepared,
+    accept_analyzed,
+    os_reason,
+    prepare_files,
+    worker_count,
+)
 from search.schema import FILE_FIELD, build_schema, document_for, live_count, live_terms
 
-__all__ = ["Indexer"]
+__all__ = ["FileState", "Indexer"]
 
 # A sync commits when its batch has run this many seconds or holds this many articles
 # (about as long): a crash loses at most that much work. Each commit leaves a segment
@@ -58,29 +66,6 @@ HOLDER_FILE = "WRITER.json"
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class FileState:
-    """What the index recorded about one file when it was last read."""
-
-    path: str
-    mtime_ns: int
-    size: int
-    sha1: str
-
-    @property
-    def key(self) -> str:
-        """The term stored in :data:`FILE_FIELD` for this state."""
-        return f"{self.path}\t{self.mtime_ns}\t{self.size}\t{self.sha1}"
-
-    @classmethod
-    def parse(cls, key: str) -> FileState | None:
-        """Read a state back from its term; None if the term is malformed."""
-        parts = key.rsplit("\t", 3)
-        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
-            return None
-        return cls(parts[0], int(parts[1]), int(parts[2]), parts[3])
-
-
 @dataclass
 class _Tally:
     """Running counts of one sync."""
@@ -91,14 +76,6 @@ class _Tally:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[Skipped] = field(default_factory=list)
-
-
-def _hash_file(path: str) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _inside(path: str, roots: Iterable[str]) -> bool:
@@ -241,7 +218,8 @@ class Indexer:
             # that does not take it.
             raise IndexBusyError(self.index_dir, "", self.wait) from exc
         read_lengths = writer.per_document_reader
-        writer.per_document_reader = lambda: _Lengths(read_lengths())
+        writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
+        accept_analyzed(writer.schema)
         return writer
 
     def _commit(self, writer, *, clear: bool = False) -> None:
@@ -375,10 +353,15 @@ class _SyncRun:
         """Remove vanished files, then read and write new and changed ones."""
         try:
             self._remove_vanished()
-            for done, path in enumerate(self.files, start=1):
-                self._sync_file(path)
+            tasks = [task for path in self.files if (task := self._check(path)) is not None]
+            self.done = len(self.files) - len(tasks)
+            workers = worker_count(sum(task.size for task in tasks))
+            schema = self.indexer._index().schema if workers else None
+            for prepared in prepare_files(tasks, schema=schema, workers=workers):
+                self._apply(prepared)
+                self.done += 1
                 if self.progress:
-                    self.progress(done, len(self.files))
+                    self.progress(self.done, len(self.files))
             self._flush()
         except BaseException:
             if self.writer is not None:
@@ -411,52 +394,51 @@ class _SyncRun:
         self.known_ids.difference_update(ids)
         return ids
 
-    def _sync_file(self, path: str) -> None:
+    def _check(self, path: str) -> FileTask | None:
+        """The task of reading ``path``, or None when it is skipped or unchanged."""
         if not _utf8(path):
             reason = "file name is not valid UTF-8 - rename the file to index it"
             self.tally.skipped.append(Skipped(_printable(path), reason))
-            return
+            return None
         try:
             stat = os.stat(path)
-            if not S_ISREG(stat.st_mode):
-                # A pipe would block the run and a device never end: only files are read.
-                self.tally.skipped.append(Skipped(path, "not a regular file"))
-                return
-            old = self.states.get(path)
-            if old and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size):
-                self.tally.unchanged += self._count(old)
-                return
-            sha1 = _hash_file(path)
         except OSError as exc:
-            self.tally.skipped.append(Skipped(path, _os_reason(exc)))
-            return
-        if old and old.sha1 == sha1:
+            self.tally.skipped.append(Skipped(path, os_reason(exc)))
+            return None
+        if not S_ISREG(stat.st_mode):
+            # A pipe would block the run and a device never end: only files are read.
+            self.tally.skipped.append(Skipped(path, "not a regular file"))
+            return None
+        old = self.states.get(path)
+        if old and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size):
             self.tally.unchanged += self._count(old)
-            return
-        self._index_file(FileState(path, stat.st_mtime_ns, stat.st_size, sha1), old)
+            return None
+        return FileTask(path, stat.st_mtime_ns, stat.st_size, old)
 
     def _count(self, state: FileState) -> int:
         return live_count(self.before.reader(), FILE_FIELD, state.key)
 
-    def _index_file(self, state: FileState, old: FileState | None) -> None:
-        problems: list[str] = []
-        try:
-            articles = extract_file(state.path, on_problem=problems.append)
-        except ExtractError as exc:
-            self.tally.skipped.append(Skipped(state.path, exc.reason))
-            articles = []
-        except OSError as exc:
-            self.tally.skipped.append(Skipped(state.path, _os_reason(exc)))
-            articles = []
-        self.tally.problems.extend(Skipped(state.path, p) for p in problems)
-        if not articles and old is not None:
-            # A file that was readable before and is broken now (a half-finished
-            # download, say) keeps its last good articles until it is fixed or deleted.
-            self.tally.skipped[-1:] = [_kept(self.tally.skipped[-1])]
-            self.tally.unchanged += self._count(old)
+    def _apply(self, prepared: Prepared) -> None:
+        """Write what reading one file gave, and count it."""
+        path, old = prepared.task.path, prepared.task.old
+        if prepared.state is None:
+            self.tally.skipped.append(Skipped(path, prepared.error))
             return
+        if prepared.documents is None and not prepared.error:
+            self.tally.unchanged += self._count(old)  # touched, but the same bytes
+            return
+        self.tally.problems.extend(Skipped(path, p) for p in prepared.problems)
+        if prepared.error:
+            skipped = Skipped(path, prepared.error)
+            if old is not None:
+                # A file that was readable before and is broken now (a half-finished
+                # download, say) keeps its last good articles until it is fixed or deleted.
+                self.tally.skipped.append(_kept(skipped))
+                self.tally.unchanged += self._count(old)
+                return
+            self.tally.skipped.append(skipped)
         old_ids = self._delete_file(old) if old is not None else set()
-        new_ids = self._add_articles(state, articles)
+        new_ids = self._add_documents(prepared.state, prepared.documents or [])
         self.tally.added += len(new_ids - old_ids)
         self.tally.updated += len(new_ids & old_ids)
         self.tally.removed += len(old_ids - new_ids)
@@ -465,17 +447,18 @@ class _SyncRun:
         ):
             self._flush()
 
-    def _add_articles(self, state: FileState, articles: list[Article]) -> set[str]:
+    def _add_documents(self, state: FileState, documents: list[dict]) -> set[str]:
         written = set()
-        for article in articles:
-            owner = self._owner(article.id)
+        for document in documents:
+            article_id = document["id"]
+            owner = self._owner(article_id)
             if owner is not None:
-                reason = f"{article.id!r} is already indexed from {owner}"
+                reason = f"{article_id!r} is already indexed from {owner}"
                 self.tally.problems.append(Skipped(state.path, f"duplicate id: {reason}"))
                 continue
-            self._write().add_document(**document_for(article, state.key))
-            self.claimed[article.id] = state.path
-            written.add(article.id)
+            self._write().add_document(**document)
+            self.claimed[article_id] = state.path
+            written.add(article_id)
             self.pending += 1
         return written
 
@@ -489,29 +472,6 @@ class _SyncRun:
         return stored.get("path") or "code" if stored else None
 
 
-class _Lengths:
-    """The field lengths of the segment a commit writes, as Whoosh's writer reads them.
-
-    The writer asks for a document's field length once per posting; for a field without
-    lengths (one that is not scored: id, file, spell, ...) Whoosh 2.7.4 looks for the
-    column file on disk at every ask, a stat per posting and a sixth of a commit's time.
-    Here the answer for each field is looked up once.
-    """
-
-    def __init__(self, reader) -> None:
-        self._reader = reader
-        self._has: dict[str, bool] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        has = self._has.get(fieldname)
-        if has is None:
-            has = self._has[fieldname] = self._reader.has_column(f"_{fieldname}_len")
-        return self._reader.doc_field_length(docnum, fieldname, default) if has else default
-
-    def __getattr__(self, name: str):
-        return getattr(self._reader, name)
-
-
 def _read_states(searcher) -> dict[str, FileState]:
     states = {}
     for key in live_terms(searcher.reader(), FILE_FIELD):
@@ -523,14 +483,6 @@ def _read_states(searcher) -> dict[str, FileState]:
 
 def _kept(skipped: Skipped) -> Skipped:
     return Skipped(skipped.path, f"{skipped.reason} (kept the articles indexed before)")
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "file vanished while indexing"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    return f"cannot read: {exc.strerror or exc}"
 
 
 def _alive(pid: int) -> bool:

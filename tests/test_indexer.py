@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
 
+import search.indexer as indexer_module
 from search import Article, IndexBusyError, Indexer, Searcher, Skipped
 from search.indexer import walk_article_files
 
@@ -194,3 +197,67 @@ def test_indexes_that_pickled_the_stemmer_under_search_schema_still_open() -> No
     old = pickle.dumps(SnowballFilter(), protocol=0).replace(b"search.analysis", b"search.schema")
     assert b"search.schema" in old
     assert pickle.loads(old) == SnowballFilter()
+
+
+def stored_documents(index_dir: Path) -> list[dict]:
+    ix = whoosh_index.open_dir(str(index_dir))
+    with ix.searcher() as searcher:
+        return sorted(searcher.all_stored_fields(), key=lambda doc: doc["id"])
+
+
+def test_reading_in_worker_processes_writes_the_same_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (corpus / "broken.json").write_text("{not json", encoding="utf-8")
+    alone = sync(tmp_path / "alone", corpus)
+    monkeypatch.setattr(indexer_module, "worker_count", lambda total_bytes: 2)
+    parallel = sync(tmp_path / "parallel", corpus)
+    assert counts(parallel) == counts(alone) == (8, 0, 0, 0)
+    assert parallel.skipped == alone.skipped
+    assert [s.reason for s in parallel.skipped] == [alone.skipped[0].reason]
+    assert stored_documents(tmp_path / "parallel") == stored_documents(tmp_path / "alone")
+    for text in ("kabul", '"provincial capitals"', "source:reuters", "markets OR zurich"):
+        with Searcher(tmp_path / "alone") as one, Searcher(tmp_path / "parallel") as other:
+            expected = [(hit.id, hit.score) for hit in one.search(text).hits]
+            assert [(hit.id, hit.score) for hit in other.search(text).hits] == expected
+            assert expected
+
+
+def test_worker_processes_only_for_large_syncs() -> None:
+    from search.prepare import PARALLEL_BYTES, worker_count
+
+    assert worker_count(PARALLEL_BYTES - 1) == 0
+    cpus = len(os.sched_getaffinity(0))
+    assert worker_count(PARALLEL_BYTES) == (min(3, cpus) if cpus > 1 else 0)
+
+
+def test_workers_that_cannot_start_leave_the_reading_to_this_process(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.prepare
+
+    monkeypatch.setattr(indexer_module, "worker_count", lambda total_bytes: 2)
+    monkeypatch.setattr(search.prepare.sys, "executable", "/bin/false")
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (8, 0, 0, 0)
+    assert stored_documents(tmp_path / "ix")[0]["title"]
+
+
+def test_a_script_without_a_main_guard_does_not_start_itself_again(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # multiprocessing's spawn would import this script in each worker, which would sync
+    # again and start workers of its own.
+    script = tmp_path / "sync.py"
+    script.write_text(
+        "import search.indexer\n"
+        "search.indexer.worker_count = lambda total_bytes: 2\n"
+        "from search import Indexer\n"
+        f"with Indexer({str(tmp_path / 'ix')!r}) as indexer:\n"
+        f"    print(indexer.sync([{str(corpus)!r}]).added)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "8\n", "")
