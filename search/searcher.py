@@ -17,12 +17,11 @@ from pathlib import Path
 from whoosh import collectors, sorting
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.idsets import BitSet
-from whoosh.util.numeric import byte_to_length
 
 from search.analysis import name_analyzer
+from search.codec import lengths_in_memory
 from search.duplicates import are_copies, group_copies
 from search.errors import (
     ArticleNotFoundError,
@@ -297,36 +296,9 @@ def _lengths_in_memory(engine):
     """
     for leaf, _ in engine.reader().leaf_readers():
         perdoc = getattr(leaf, "_perdoc", None)
-        if isinstance(perdoc, W3PerDocReader) and "doc_field_length" not in vars(perdoc):
-            perdoc.doc_field_length = _FieldLengths(perdoc)
+        if perdoc is not None:
+            lengths_in_memory(perdoc)
     return engine
-
-
-# What a length byte stands for; 0 means "no length", which Whoosh answers with None.
-_BYTE_LENGTHS = (None, *(byte_to_length(b) for b in range(1, 256)))
-
-
-class _FieldLengths:
-    """A segment's ``doc_field_length``, from whole columns read once."""
-
-    def __init__(self, perdoc: W3PerDocReader) -> None:
-        self._read = type(perdoc).doc_field_length.__get__(perdoc)
-        self._perdoc = perdoc
-        self._columns: dict[str, bytes | None] = {}
-
-    def __call__(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        column = self._columns.get(fieldname, b"")
-        if column == b"":
-            column = self._columns[fieldname] = self._load(fieldname)
-        if column is None or docnum >= len(column):
-            return self._read(docnum, fieldname, default)
-        return _BYTE_LENGTHS[column[docnum]]
-
-    def _load(self, fieldname: str) -> bytes | None:
-        reader = self._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-        if reader is None:
-            return None
-        return reader._dbfile.get(reader._basepos, reader._count)
 
 
 def _close_replaced(old, new) -> None:

@@ -159,7 +159,7 @@ def test_lengths_read_once_give_the_same_index(
     articles = [story(n) for n in range(8)]
     with Indexer(tmp_path / "fast") as indexer:
         indexer.add(articles)
-    monkeypatch.setattr(indexer_module, "_Lengths", lambda reader: reader)
+    monkeypatch.setattr(indexer_module, "lengths_in_memory", lambda reader: reader)
     with Indexer(tmp_path / "plain") as indexer:
         indexer.add(articles)
     dumps = []
