@@ -8,7 +8,7 @@ each). Both pipelines then index the same files, each in a fresh process:
 - baseline: plain Whoosh 2.7, ``StemmingAnalyzer`` on the text fields, one writer,
   ``add_document`` per JSON line, one commit.
 
-Reported: docs/s, wall time, peak memory (the process plus its workers) and index size,
+Reported: docs/s, wall time, peak memory (the process plus its largest worker process) and index size,
 at 1x the corpus and at ``--scale`` times it (copies with unique ids), as ratios.
 
     python bench/indexing.py --data ../shared/data --scale 4
@@ -190,7 +190,8 @@ def main() -> None:
         "Reuters-21578 as JSON Lines (1,000 stories a file), indexed in a fresh process by "
         "`search index` (product) and by plain Whoosh 2.7 (StemmingAnalyzer, one writer, "
         f"one commit); median of {args.rounds} run(s) each, alternating. Peak memory is the "
-        "process plus its workers.\n\n" + table(results)
+        "process plus its largest worker (the product reads files in one worker per core "
+        "when there are more than 4 MB to read).\n\n" + table(results)
     )
     print(body)
     update_section("indexing", body)
