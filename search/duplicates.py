@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 
 __all__ = ["COPY_SIMILARITY", "are_copies", "fingerprint", "group_copies", "similarity"]
 
@@ -47,14 +48,16 @@ def similarity(first: str, second: str) -> float:
     """Estimate the Jaccard similarity of two texts from their fingerprints (0 to 1)."""
     if not first or not second:
         return 0.0
-    shared = total = 0
-    for i in range(0, len(first), 8):
-        a, b = first[i : i + 8], second[i : i + 8]
-        if a == _EMPTY and b == _EMPTY:
-            continue
-        total += 1
-        shared += a == b
-    return shared / total if total else 0.0
+    # Bins empty in both texts say nothing; a bin filled in one text only is a miss.
+    agree = [a == b for a, b in zip(_bins(first), _bins(second)) if a != _EMPTY or b != _EMPTY]
+    return sum(agree) / len(agree) if agree else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _bins(fingerprint: str) -> tuple[str, ...]:
+    # Cached: a page of results compares each article with several others, and the
+    # articles of popular queries recur.
+    return tuple(fingerprint[i : i + 8] for i in range(0, len(fingerprint), 8))
 
 
 def are_copies(first: tuple[str, str], second: tuple[str, str]) -> bool:

@@ -63,6 +63,16 @@ def stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index
 
 
+def test_similarity_is_the_share_of_bins_that_agree() -> None:
+    empty, a, b, c = "-" * 8, "0000000a", "0000000b", "0000000c"
+    first = a + b + empty + empty + c + "0" * 88
+    second = a + c + empty + b + c + "0" * 88
+    # 16 bins, one empty in both (left out): 13 of the 15 others agree.
+    assert similarity(first, second) == 13 / 15
+    assert similarity(first, "") == similarity("", "") == 0.0
+    assert similarity(empty * 16, empty * 16) == 0.0
+
+
 def test_fingerprints_tell_copies_from_other_stories() -> None:
     assert similarity(fingerprint(WIRE), fingerprint(WIRE)) == 1.0
     assert similarity(fingerprint(WIRE), fingerprint(EDITED)) >= 0.6
