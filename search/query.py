@@ -38,7 +38,10 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import matching
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.support.charset import accent_map
+from whoosh.util import make_weighted_tree
 
 from search.errors import QuerySyntaxError, UnknownFieldError
 from search.schema import (
@@ -56,6 +59,7 @@ __all__ = [
     "MAX_EXPANSIONS",
     "ParsedQuery",
     "date_filter_query",
+    "document_scores",
     "loosened",
     "parse_date_span",
     "parse_query",
@@ -1203,3 +1207,151 @@ class _AndNot(wq.AndNot):
         scored = self.a.matcher(searcher, context)
         excluded = self.b.matcher(searcher, searcher.boolean_context())
         return _AndNotMatcher(scored, excluded)
+
+
+# ---------------------------------------------------------------------------------------
+# Scoring a word at a time
+
+
+def document_scores(query: wq.Query, searcher, weighting) -> dict[int, float] | None:
+    """The score of every document of ``searcher`` (one segment's) that ``query``
+    matches, reading each word's postings once; None if the query has a part that only
+    its matcher scores (a phrase, a wildcard, NOT, a word in one field, ...).
+
+    Whoosh's matchers score a document at a time, several calls per document and per
+    matcher: four fifths of a word query's time. The scores here are the matchers',
+    summed in the same order, to the last bit (tests/test_query.py compares them).
+    """
+    found = _scores(query, searcher, weighting)
+    return None if found is None else found[0]
+
+
+# What _scores gives: the scores by document, and the class of the matcher Whoosh would
+# build, which decides the order of sums in an And (see _and_scores).
+_Scored = tuple[dict[int, float], str]
+
+
+def _scores(query: wq.Query, searcher, weighting) -> _Scored | None:
+    if isinstance(query, _AllElseAny):
+        chosen = query.some if query.loosened(searcher) else query.every
+        return _scores(chosen, searcher, weighting)
+    if not isinstance(query, (_AcrossFields, _Union)) and type(query) is not wq.And:
+        return None
+    subs = query.subqueries
+    if len(subs) == 1:
+        # Whoosh runs a lone clause's matcher as it is, boost and all.
+        return _scores(subs[0], searcher, weighting)
+    if not subs:
+        return {}, "NullMatcher"
+    if isinstance(query, _AcrossFields):
+        return _across_scores(query, searcher, weighting)
+    if isinstance(query, _Union):
+        return _union_scores(query, searcher, weighting)
+    return _and_scores(query, searcher, weighting)
+
+
+def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
+    """As _AcrossFields._matcher and _FieldsMatcher.score compute them."""
+    if not hasattr(weighting, "fields_scorer"):
+        return None
+    live = []
+    for term in query.subqueries:
+        if type(term) is not wq.Term:
+            return None
+        ids, weights = _postings(searcher.reader(), term.fieldname, term.text)
+        if ids:
+            live.append((term, ids, weights))
+    if not live:
+        return {}, "NullMatcher"
+    terms = [(term.fieldname, term.text, term.boost) for term, _, _ in live]
+    frequencies: dict[int, list[tuple[int, float]]] = {}
+    for index, (_, ids, weights) in enumerate(live):
+        for docnum, weight in zip(ids, weights):
+            frequencies.setdefault(docnum, []).append((index, weight))
+    return weighting.fields_scorer(searcher, terms).score_many(frequencies), "_FieldsMatcher"
+
+
+def _union_scores(query: _Union, searcher, weighting) -> _Scored | None:
+    """As _Union._matcher computes them: clause by clause, in order."""
+    totals: dict[int, float] = {}
+    for sub in query.subqueries:
+        found = _scores(sub, searcher, weighting)
+        if found is None:
+            return None
+        for docnum, score in found[0].items():
+            totals[docnum] = totals.get(docnum, 0.0) + score
+    scores = {docnum: total * query.boost for docnum, total in totals.items()}
+    return scores, "_ScoredDocs" if scores else "NullMatcher"
+
+
+class _Sum:
+    """A stand-in for a matcher in Whoosh's tree of intersections: it orders as the
+    matcher would (Whoosh's matchers call themselves less than any of their class)."""
+
+    def __init__(self, kind: str, index: int = -1, pair: tuple[_Sum, _Sum] | None = None):
+        self.kind, self.index, self.pair = kind, index, pair
+
+    def __lt__(self, other: _Sum) -> bool:
+        return other.kind == self.kind
+
+    def total(self, parts: list[dict[int, float]], docnum: int) -> float:
+        if self.pair is None:
+            return parts[self.index][docnum]
+        return self.pair[0].total(parts, docnum) + self.pair[1].total(parts, docnum)
+
+
+def _and_scores(query: wq.And, searcher, weighting) -> _Scored | None:
+    """As Whoosh's And computes them: the clauses' scores added up over the tree of
+    pairs it builds, the clauses with the most documents joined first."""
+    found = [_scores(sub, searcher, weighting) for sub in query.subqueries]
+    if any(part is None for part in found):
+        return None
+    parts = [part for part, _ in found]
+    common = set(min(parts, key=len)).intersection(*parts)
+    reader = searcher.reader()
+    leaves = [
+        (0 - sub.estimate_size(reader), _Sum(kind, index))
+        for index, (sub, (_, kind)) in enumerate(zip(query.subqueries, found))
+    ]
+    tree = make_weighted_tree(lambda a, b: _Sum("IntersectionMatcher", pair=(a, b)), leaves)
+    boost = query.boost
+    scores = {docnum: tree.total(parts, docnum) for docnum in common}
+    if boost != 1.0:
+        scores = {docnum: score * boost for docnum, score in scores.items()}
+        return scores, "WrappingMatcher"
+    return scores, "IntersectionMatcher"
+
+
+def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]]:
+    """The live documents holding a term, and its weight (count) in each."""
+    if fieldname not in reader.schema:
+        return [], []
+    try:
+        btext = reader.schema[fieldname].to_bytes(text)
+    except ValueError:
+        return [], []
+    if (fieldname, btext) not in reader:
+        return [], []
+    matcher = reader.postings(fieldname, btext)
+    deleted = frozenset()
+    if isinstance(matcher, FilterMatcher):
+        matcher, deleted = matcher.child, matcher._ids
+    ids: list[int] = []
+    weights: list[float] = []
+    if isinstance(matcher, W3LeafMatcher):
+        # A block at a time: the ids and weights of each block are decoded as arrays.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    if deleted:
+        kept = [i for i, docnum in enumerate(ids) if docnum not in deleted]
+        ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
+    return ids, weights

@@ -235,6 +235,21 @@ class FieldsScorer:
         tf = sum(self.parts(docnum, frequencies).values())
         return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
 
+    def score_many(self, frequencies: dict[int, list[tuple[int, float]]]) -> dict[int, float]:
+        """:meth:`score` of many documents, ``{docnum: pairs}``: the same operations in
+        the same order (so the same floats), without two calls per document."""
+        length, fields, idf, k1 = self._length, self._fields, self.idf, self.k1
+        scores = {}
+        for docnum, pairs in frequencies.items():
+            parts = []
+            for index, frequency in pairs:
+                field, weight, b, average = fields[index]
+                norm = 1.0 - b + b * length(docnum, field, 0) / average if b else 1.0
+                parts.append(weight * frequency / norm)
+            tf = sum(parts)
+            scores[docnum] = idf * tf * (k1 + 1) / (k1 + tf)
+        return scores
+
 
 def make_weighting(**parameters: Any) -> BM25:
     """Return the weighting the searcher ranks with; ``parameters`` override BM25's."""

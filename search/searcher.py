@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import heapq
 import os
 import threading
 import time
@@ -31,7 +32,14 @@ from search.errors import (
 )
 from search.facets import FACETS, PERIODS, facet, facet_counts, fill_timeline, period_facet
 from search.models import Article, Copy, Hit, IndexStats, Results, Timeline
-from search.query import ParsedQuery, date_filter_query, loosened, parse_date_span, parse_query
+from search.query import (
+    ParsedQuery,
+    date_filter_query,
+    document_scores,
+    loosened,
+    parse_date_span,
+    parse_query,
+)
 from search.schema import (
     FILE_FIELD,
     article_from_stored,
@@ -488,15 +496,40 @@ def _ranked_groups(
     stories are found or none are left.
     """
     fetch = wanted * 2 + 10 if fold else wanted
+    scored = _scored(engine, query, allowed) if sort == "relevance" else None
     while True:
-        found = _search(engine, query, limit=fetch, filter=allowed, sortedby=_sort_key(sort))
-        total, entries = len(found), _entries(found)
+        if scored is not None:
+            total, entries = len(scored), _best(engine, scored, fetch)
+        else:
+            found = _search(engine, query, limit=fetch, filter=allowed, sortedby=_sort_key(sort))
+            total, entries = len(found), _entries(found)
         if not fold:
             return [[entry] for entry in entries], total
         groups = group_copies([_copy_key(entry[2]) for entry in entries])
         if len(groups) >= wanted or len(entries) >= total:
             return [[entries[i] for i in group] for group in groups], total
         fetch *= 4
+
+
+def _scored(engine, query: wq.Query, allowed: _DocSet | None) -> dict[int, float] | None:
+    """The score of every match that ``allowed`` lets through, scored a word at a time
+    (search.query.document_scores); None when the query needs Whoosh's matchers."""
+    scores = {}
+    for segment, offset in engine.leaf_searchers():
+        found = document_scores(query, segment, engine.weighting)
+        if found is None:
+            return None
+        for docnum, score in found.items():
+            if allowed is None or docnum + offset in allowed:
+                scores[docnum + offset] = score
+    return scores
+
+
+def _best(engine, scored: dict[int, float], limit: int) -> list[Entry]:
+    """The ``limit`` best of ``scored``: highest score first, then lowest document
+    number, as Whoosh's collector orders them."""
+    best = heapq.nlargest(limit, scored.items(), key=lambda item: (item[1], -item[0]))
+    return [(docnum, score, engine.stored_fields(docnum)) for docnum, score in best]
 
 
 def _search(

@@ -199,3 +199,59 @@ def test_field_lengths_from_memory_equal_whooshs(
     assert ranked() == fast
     assert kinds == [{"_FieldLengths"}, {"method"}]
     assert all(fast)
+
+
+WORDY = "oil gas price prices market rally bank rate cut opec crude output fell rose".split()
+
+
+def wordy_story(n: int) -> Article:
+    """A story whose title and body mix WORDY words, some repeated, ids in two batches."""
+    pick = [WORDY[(n * k + k * k) % len(WORDY)] for k in range(1, 9)]
+    return Article(
+        id=f"wordy-{n}",
+        title=" ".join(pick[:3]),
+        summary=" ".join(pick[2:4]) if n % 3 else "",
+        body=" ".join(pick * (1 + n % 4)) + f" story{n}",
+        tags=("energy",) if n % 5 == 0 else (),
+        date=day(n),
+    )
+
+
+def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.searcher as searcher_module
+
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(wordy_story(n) for n in range(60))
+        indexer.add(wordy_story(n) for n in range(60, 120))
+        indexer.delete(f"wordy-{n}" for n in range(0, 120, 7))  # deleted, not merged
+    queries = [
+        *WORDY,
+        "oil gas",
+        "oil prices rally",
+        "crude output fell rose",
+        "opec story3 nothing",
+        "oil OR gas",
+        "(oil OR gas) bank",
+        "oil AND (rate OR cut)",
+        "what is the market doing with oil prices and bank rate cuts today",
+        "oil gas price market rally bank rate cut opec crude output",
+        '"oil gas"',
+        "title:oil",
+        "oil -gas",
+        "oil^3 gas",
+        "oil~",
+    ]
+
+    def ranked(**options) -> list:
+        with Searcher(tmp_path / "ix") as searcher:
+            return [
+                (found.total, [(hit.id, hit.score) for hit in found.hits])
+                for found in (searcher.search(q, limit=40, **options) for q in queries)
+            ]
+
+    fast = ranked() + ranked(since="2021-03-05", until="2021-03-12")
+    monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
+    assert ranked() + ranked(since="2021-03-05", until="2021-03-12") == fast
+    assert sum(total for total, _ in fast) > 1000
