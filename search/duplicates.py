@@ -77,15 +77,22 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
     """
     groups: list[list[int]] = []
     by_hash: dict[str, int] = {}
+    # The groups whose leading article has each (bin, minimum): a copy agrees with its
+    # leader on half its bins, so only leaders that share one can be its story. Most
+    # articles share none, and are compared with no leader at all.
+    by_bin: dict[tuple[int, str], list[int]] = {}
     for position, key in enumerate(keys):
         number = by_hash.get(key[0]) if key[0] else None
         if number is None and key[1]:
-            number = next(
-                (n for n, group in enumerate(groups) if are_copies(keys[group[0]], key)), None
-            )
+            bins = [(i, value) for i, value in enumerate(_bins(key[1])) if value != _EMPTY]
+            candidates = sorted({n for pair in bins for n in by_bin.get(pair, ())})
+            number = next((n for n in candidates if are_copies(keys[groups[n][0]], key)), None)
         if number is None:
             groups.append([position])
             number = len(groups) - 1
+            for i, value in enumerate(_bins(key[1])):
+                if value != _EMPTY:
+                    by_bin.setdefault((i, value), []).append(number)
         else:
             groups[number].append(position)
         if key[0]:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import Article, Indexer, Searcher
 from search.analysis import text_analyzer
 from search.cli import main
-from search.duplicates import fingerprint, similarity
+from search.duplicates import are_copies, fingerprint, group_copies, similarity
 from search.snippets import make_snippet
 
 WIRE = (
@@ -71,6 +73,35 @@ def test_similarity_is_the_share_of_bins_that_agree() -> None:
     assert similarity(first, second) == 13 / 15
     assert similarity(first, "") == similarity("", "") == 0.0
     assert similarity(empty * 16, empty * 16) == 0.0
+
+
+def reference_groups(keys: list[tuple[str, str]]) -> list[list[int]]:
+    """group_copies as its docstring says it: each article joins the first group whose
+    leader it copies."""
+    groups: list[list[int]] = []
+    for position, key in enumerate(keys):
+        for group in groups:
+            if any(k[0] and k[0] == key[0] for k in (keys[i] for i in group)) or are_copies(
+                keys[group[0]], key
+            ):
+                group.append(position)
+                break
+        else:
+            groups.append([position])
+    return groups
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7), st.booleans()), max_size=30))
+def test_copies_are_grouped_as_the_reference_groups_them(picks) -> None:
+    words = "oil price market bank rate gas crude opec saudi output barrel cut".split()
+    stories = [" ".join(words[(s * k) % 12] for k in range(1, 40)) for s in range(1, 9)]
+    # A content hash, when known, is that of the text: equal hashes, equal texts.
+    keys = [
+        (f"{s}-{h % 2}" if hashed else "", fingerprint(stories[s] + " edited" * (h % 2)))
+        for h, s, hashed in picks
+    ]
+    assert group_copies(keys) == reference_groups(keys)
 
 
 def test_fingerprints_tell_copies_from_other_stories() -> None:
