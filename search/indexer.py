@@ -34,6 +34,7 @@ from search.prepare import (
     FileTask,
     Prepared,
     accept_analyzed,
+    forget_analyzed,
     os_reason,
     prepare_files,
     worker_count,
@@ -223,6 +224,7 @@ class Indexer:
         return writer
 
     def _commit(self, writer, *, clear: bool = False) -> None:
+        forget_analyzed(writer.schema)  # the schema is pickled into the index as it is
         writer.commit(mergetype=CLEAR) if clear else writer.commit()
 
     def _holder_path(self) -> str:

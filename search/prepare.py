@@ -33,6 +33,7 @@ __all__ = [
     "FileTask",
     "Prepared",
     "accept_analyzed",
+    "forget_analyzed",
     "hash_file",
     "os_reason",
     "prepare_files",
@@ -168,9 +169,21 @@ def hash_file(path: str) -> str:
 
 
 def accept_analyzed(schema) -> None:
-    """Let the text fields of ``schema`` (a writer's) take :class:`Analyzed` values."""
+    """Let the text fields of ``schema`` (a writer's) take :class:`Analyzed` values.
+
+    Undo it with :func:`forget_analyzed` before the writer commits: a commit pickles
+    the schema into the index, which must not depend on this module.
+    """
     for name in _analyzed_fields(schema):
-        schema[name].index = _IndexOrTake(schema[name].index)
+        field = schema[name]
+        field.index = _IndexOrTake(type(field).index.__get__(field))
+
+
+def forget_analyzed(schema) -> None:
+    """Undo :func:`accept_analyzed`: the fields index as their class does."""
+    for name in schema.names():
+        if isinstance(vars(schema[name]).get("index"), _IndexOrTake):
+            del schema[name].index
 
 
 class _IndexOrTake:

@@ -261,3 +261,27 @@ def test_a_script_without_a_main_guard_does_not_start_itself_again(
         [sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=120
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "8\n", "")
+
+
+def test_an_index_written_by_workers_opens_without_the_extractors(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The schema a commit pickles into the index must not carry the writer's hooks:
+    # opening the index would import them, and with them the HTML extractors.
+    monkeypatch.setattr(indexer_module, "worker_count", lambda total_bytes: 2)
+    sync(tmp_path / "ix", corpus)
+    sync(tmp_path / "ix", corpus, rebuild=True)
+    toc = b"".join(path.read_bytes() for path in (tmp_path / "ix").glob("_MAIN_*.toc"))
+    assert b"search.prepare" not in toc
+    probe = (
+        "import sys; from search import Searcher; "
+        f"print(Searcher({str(tmp_path / 'ix')!r}).search('kabul').total, "
+        "'trafilatura' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60
+    )
+    with Searcher(tmp_path / "ix") as searcher:
+        total = searcher.search("kabul").total
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{total} False\n", "")
+    assert total == 2
