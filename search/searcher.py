@@ -179,6 +179,7 @@ class Searcher:
         groups, total = _ranked_groups(
             engine, parsed.query, allowed, sort, page * limit, fold=not all_copies
         )
+        loose = loosened(parsed.query, engine)
         terms = _snippet_terms(parsed.query, engine.reader())
         first = (page - 1) * limit
         hits = tuple(
@@ -192,8 +193,8 @@ class Searcher:
             page=page,
             limit=limit,
             elapsed=time.perf_counter() - started,
-            warnings=parsed.warnings + ((LOOSENED,) if loosened(parsed.query, engine) else ()),
-            suggestion=_suggestion(engine, text, mode, allowed, total),
+            warnings=parsed.warnings + ((LOOSENED,) if loose else ()),
+            suggestion=_suggestion(engine, text, mode, allowed, total, loose),
             facets=_facets(engine, parsed.query, allowed, facets),
         )
 
@@ -643,14 +644,25 @@ def _suggestion(
     mode: str,
     allowed: _DocSet | None,
     total: int,
+    loose: bool,
 ) -> str | None:
-    """A respelling of ``text`` that finds more articles, when ``text`` finds few."""
+    """A respelling of ``text`` that finds more articles, when ``text`` finds few.
+
+    Only articles holding every word of a short text count: when none does, the
+    partial matches shown instead do not stop a suggestion, and a respelling must find
+    articles with all its words ("taliban provincial capitals" is not respelled to
+    "taiwan provincial capitals" for the articles that mention "provincial").
+    """
+    if loose:
+        total = 0
     if total >= SUGGEST_BELOW:
         return None
     respelled = respell(text, engine.reader())
     if respelled is None:
         return None
     query = parse_query(respelled, mode=mode, strict=False).query
+    if loosened(query, engine):
+        return None
     found = _search(engine, query, filter=allowed, limit=1)
     return respelled if len(found) > total else None
 

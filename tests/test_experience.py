@@ -185,6 +185,26 @@ def test_timeline_command_outputs(index_dir: Path) -> None:
     assert payload["periods"][3] == {"period": "2021-W35", "start": "2021-08-30", "count": 1}
 
 
+def test_did_you_mean_counts_articles_with_every_word(tmp_path: Path) -> None:
+    stories = {
+        "a": "Taliban fighters took three provincial capitals",
+        "b": "Taiwan held provincial elections",
+        "c": "Taiwan exports rose",
+        "d": "Provincial budgets were cut",
+    }
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(Article(id=key, title=text, body=text) for key, text in stories.items())
+    with Searcher(tmp_path / "ix") as searcher:
+        # "taiwan provincial capitals" would find only some of its words: no suggestion.
+        exact = searcher.search("taliban provincial capitals")
+        assert (exact.total, exact.suggestion) == (1, None)
+        # A typo among three words: partial matches are shown, and the respelling
+        # that finds an article with all of them is suggested.
+        typo = searcher.search("talibn provincial capitals")
+        assert typo.total == 3
+        assert typo.suggestion == "taliban provincial capitals"
+
+
 def test_did_you_mean_offers_real_words(index_dir: Path) -> None:
     with Searcher(index_dir) as searcher:
         assert searcher.search("talibn capitals").suggestion == "taliban capitals"
