@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from whoosh import matching
+from whoosh import matching, scoring
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -1235,6 +1235,8 @@ def _scores(query: wq.Query, searcher, weighting) -> _Scored | None:
     if isinstance(query, _AllElseAny):
         chosen = query.some if query.loosened(searcher) else query.every
         return _scores(chosen, searcher, weighting)
+    if type(query) is wq.Term:
+        return _term_scores(query, searcher, weighting)
     if not isinstance(query, (_AcrossFields, _Union)) and type(query) is not wq.And:
         return None
     subs = query.subqueries
@@ -1258,7 +1260,7 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
     for term in query.subqueries:
         if type(term) is not wq.Term:
             return None
-        ids, weights = _postings(searcher.reader(), term.fieldname, term.text)
+        ids, weights, _ = _postings(searcher.reader(), term.fieldname, term.text)
         if ids:
             live.append((term, ids, weights))
     if not live:
@@ -1269,6 +1271,25 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
         for docnum, weight in zip(ids, weights):
             frequencies.setdefault(docnum, []).append((index, weight))
     return weighting.fields_scorer(searcher, terms).score_many(frequencies), "_FieldsMatcher"
+
+
+def _term_scores(term: wq.Term, searcher, weighting) -> _Scored | None:
+    """As Term.matcher and the weighting's scorer for one field compute them."""
+    ids, weights, kind = _postings(searcher.reader(), term.fieldname, term.text)
+    if not ids:
+        return {}, "NullMatcher"
+    btext = searcher.schema[term.fieldname].to_bytes(term.text)
+    scorer = weighting.scorer(searcher, term.fieldname, btext)
+    if type(scorer) is scoring.BM25FScorer:
+        score, length = scorer._score, scorer.dfl
+        scores = {docnum: score(weight, length(docnum)) for docnum, weight in zip(ids, weights)}
+    elif type(scorer) is scoring.WeightScorer:
+        scores = dict(zip(ids, weights))
+    else:
+        return None
+    if term.boost != 1.0:
+        return {docnum: s * term.boost for docnum, s in scores.items()}, "WrappingMatcher"
+    return scores, kind
 
 
 def _union_scores(query: _Union, searcher, weighting) -> _Scored | None:
@@ -1322,17 +1343,19 @@ def _and_scores(query: wq.And, searcher, weighting) -> _Scored | None:
     return scores, "IntersectionMatcher"
 
 
-def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]]:
-    """The live documents holding a term, and its weight (count) in each."""
+def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float], str]:
+    """The live documents holding a term, its weight (count) in each, and the class of
+    the matcher that reads them."""
     if fieldname not in reader.schema:
-        return [], []
+        return [], [], "NullMatcher"
     try:
         btext = reader.schema[fieldname].to_bytes(text)
     except ValueError:
-        return [], []
+        return [], [], "NullMatcher"
     if (fieldname, btext) not in reader:
-        return [], []
+        return [], [], "NullMatcher"
     matcher = reader.postings(fieldname, btext)
+    kind = type(matcher).__name__
     deleted = frozenset()
     if isinstance(matcher, FilterMatcher):
         matcher, deleted = matcher.child, matcher._ids
@@ -1354,4 +1377,4 @@ def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]
     if deleted:
         kept = [i for i, docnum in enumerate(ids) if docnum not in deleted]
         ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
-    return ids, weights
+    return ids, weights, kind
