@@ -47,7 +47,7 @@ __all__ = [
 PARALLEL_BYTES = 4 * 1024 * 1024
 # Files read ahead of the writer, per worker.
 AHEAD = 2
-# At most this many workers: the writer, in the main process, is the bottleneck beyond.
+# At most this many workers: beyond, the writer (in the main process) keeps them waiting.
 MAX_WORKERS = 3
 
 
@@ -89,14 +89,13 @@ class FileTask:
 class Prepared:
     """What reading one file gave: its new state once hashed, its documents (``None``
     when its hash is the old one's), the problems met, and why it could not be read
-    (``error``: an ExtractError's reason, or an OSError's with ``os_error`` true)."""
+    (``error``)."""
 
     task: FileTask
     state: FileState | None = None
     documents: list[dict[str, Any]] | None = None
     problems: list[str] = field(default_factory=list)
     error: str = ""
-    os_error: bool = False
 
 
 class Analyzed:
@@ -149,7 +148,7 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
         prepared.error = exc.reason
         return prepared
     except OSError as exc:
-        prepared.error, prepared.os_error = os_reason(exc), True
+        prepared.error = os_reason(exc)
         return prepared
     key = prepared.state.key
     prepared.documents = [document_for(article, key) for article in articles]
