@@ -422,8 +422,9 @@ def test_killed_while_applying_changes_each_file_is_old_or_new(
 
 # -- 2. concurrent use ------------------------------------------------------------------
 
-# A writer that keeps adding and rewriting files and syncing them, for SECONDS seconds,
-# logging the article count after each commit.
+# A writer that keeps adding and rewriting files and syncing them, for SECONDS seconds
+# and at least 12 commits (a busy machine commits less often), logging the article count
+# after each commit.
 WRITER = r"""
 import json, os, sys, time
 from pathlib import Path
@@ -435,14 +436,17 @@ index_dir, folder, seconds, log = sys.argv[1], Path(sys.argv[2]), float(sys.argv
 indexer.BATCH_ARTICLES = 10
 commit = SegmentWriter.commit
 
+commits = []
+
 def logged_commit(self, *args, **kwargs):
     commit(self, *args, **kwargs)
+    commits.append(1)
     with open(log, "a") as out:
         out.write("%d\n" % whoosh_index.open_dir(index_dir).doc_count())
 
 SegmentWriter.commit = logged_commit
 n, end = 0, time.monotonic() + seconds
-while time.monotonic() < end:
+while time.monotonic() < end or (len(commits) < 12 and time.monotonic() < end + 60):
     for _ in range(15):
         (folder / f"a{n:05d}.txt").write_text(f"Common story {n}\n\ncommon words number{n}\n")
         n += 1
