@@ -803,3 +803,60 @@ def test_rebuild_repairs_a_damaged_index(corpus: Path, tmp_path: Path, damage: s
     assert result.exit_code == 0, result.output
     assert check_cli(index_dir, corpus) == (0, check_cli(index_dir, corpus)[1])
     assert check_index(index_dir, [corpus]).healthy
+
+
+# A sync that reads its files in two worker processes, whatever their size.
+PARALLEL_SYNC = r"""
+import sys
+import search.indexer as indexer
+indexer.worker_count = lambda total_bytes: 2
+with indexer.Indexer(sys.argv[1]) as writer:
+    writer.sync([sys.argv[2]])
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_killing_a_sync_stops_its_workers_and_loses_nothing(tmp_path: Path) -> None:
+    docs, index_dir = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    for n in range(400):
+        (docs / f"s{n:04d}.txt").write_text(f"Story {n}\n\n" + "word filler text " * 300)
+    sync = subprocess.Popen([sys.executable, "-c", PARALLEL_SYNC, str(index_dir), str(docs)])
+    deadline = time.monotonic() + 30
+    while len(workers := children(sync.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) == 2
+    time.sleep(0.5)  # mid-run
+    sync.send_signal(signal.SIGKILL)
+    sync.wait()
+    deadline = time.monotonic() + 20
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # A worker left without its writer finds its pipes closed and exits.
+    assert not any(running(pid) for pid in workers)
+    with Indexer(index_dir) as indexer:
+        indexer.sync([docs])
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("story").total == 400
