@@ -6,13 +6,14 @@ they stay valid after the :class:`Searcher` is closed.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import glob
 import heapq
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from whoosh import collectors, sorting
@@ -408,12 +409,17 @@ def _sort_key(sort: str) -> sorting.FacetType | None:
     """
     if sort == "relevance":
         return None
+    return sorting.TranslateFacet(_date_order(sort), sorting.FieldFacet("date"))
+
+
+def _date_order(sort: str) -> Callable[[int], tuple[bool, int]]:
+    """The sort key of a date column value for ``sort`` ("date" or "-date")."""
     sign = -1 if sort == "-date" else 1
 
     def key(value: int) -> tuple[bool, int]:
         return value == _NO_DATE, sign * value
 
-    return sorting.TranslateFacet(key, sorting.FieldFacet("date"))
+    return key
 
 
 def _date_bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
@@ -497,10 +503,12 @@ def _ranked_groups(
     stories are found or none are left.
     """
     fetch = wanted * 2 + 10 if fold else wanted
-    scored = _scored(engine, query, allowed) if sort == "relevance" else None
+    scored = _scored(engine, query, allowed)
     while True:
-        if scored is not None:
+        if scored is not None and sort == "relevance":
             total, entries = len(scored), _best(engine, scored, fetch)
+        elif scored is not None:
+            total, entries = len(scored), _by_date(engine, scored, sort, fetch)
         else:
             found = _search(engine, query, limit=fetch, filter=allowed, sortedby=_sort_key(sort))
             total, entries = len(found), _entries(found)
@@ -531,6 +539,24 @@ def _best(engine, scored: dict[int, float], limit: int) -> list[Entry]:
     number, as Whoosh's collector orders them."""
     best = heapq.nlargest(limit, scored.items(), key=lambda item: (item[1], -item[0]))
     return [(docnum, score, engine.stored_fields(docnum)) for docnum, score in best]
+
+
+def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[Entry]:
+    """The first ``limit`` of ``scored`` in date order, as Whoosh's sorting collector
+    orders them: by the date column's key (see _sort_key), then document number."""
+    order = _date_order(sort)
+    segments = [
+        (offset, segment.reader().column_reader("date", translate=False))
+        for segment, offset in engine.leaf_searchers()
+    ]
+    starts = [offset for offset, _ in segments]
+
+    def key(docnum: int) -> tuple[tuple[bool, int], int]:
+        offset, column = segments[bisect.bisect_right(starts, docnum) - 1]
+        return order(column.sort_key(docnum - offset)), docnum
+
+    first = heapq.nsmallest(limit, scored, key=key)
+    return [(docnum, 0.0, engine.stored_fields(docnum)) for docnum in first]
 
 
 def _search(

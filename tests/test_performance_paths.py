@@ -205,7 +205,7 @@ WORDY = "oil gas price prices market rally bank rate cut opec crude output fell 
 
 
 def wordy_story(n: int) -> Article:
-    """A story whose title and body mix WORDY words, some repeated, ids in two batches."""
+    """A story whose title and body mix WORDY words, some repeated; one in 11 undated."""
     pick = [WORDY[(n * k + k * k) % len(WORDY)] for k in range(1, 9)]
     return Article(
         id=f"wordy-{n}",
@@ -213,7 +213,7 @@ def wordy_story(n: int) -> Article:
         summary=" ".join(pick[2:4]) if n % 3 else "",
         body=" ".join(pick * (1 + n % 4)) + f" story{n}",
         tags=("energy",) if n % 5 == 0 else (),
-        date=day(n),
+        date=None if n % 11 == 0 else day(n),
     )
 
 
@@ -251,7 +251,11 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
                 for found in (searcher.search(q, limit=40, **options) for q in queries)
             ]
 
-    fast = ranked() + ranked(since="2021-03-05", until="2021-03-12")
+    def every_way() -> list:
+        dated = {"since": "2021-03-05", "until": "2021-03-12"}
+        return [*ranked(), *ranked(**dated), *ranked(sort="-date"), *ranked(sort="date", **dated)]
+
+    fast = every_way()
     monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
-    assert ranked() + ranked(since="2021-03-05", until="2021-03-12") == fast
-    assert sum(total for total, _ in fast) > 1000
+    assert every_way() == fast
+    assert sum(total for total, _ in fast) > 2000
