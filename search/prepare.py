@@ -129,10 +129,13 @@ def prepare_files(
         yield from (prepare_file(task) for task in tasks)
         return
     pool = _Workers(workers, schema)
+    finished = False
     try:
         yield from pool.run(iter(tasks))
+        finished = True
     finally:
-        pool.close()
+        # Stopped early (an error, an interrupt): the files in hand are not wanted.
+        pool.close(kill=not finished)
 
 
 def prepare_file(task: FileTask, schema=None) -> Prepared:
@@ -249,7 +252,7 @@ class _Workers:
             prepared = self._receive(process) if process else None
             if prepared is None:
                 # A worker is gone: read this file and all the others here.
-                self.close()
+                self.close(kill=True)
                 yield prepare_file(task)
                 yield from (prepare_file(task) for task, _ in pending)
                 yield from (prepare_file(task) for task in tasks)
@@ -259,8 +262,12 @@ class _Workers:
             if task is not None:
                 pending.append((task, self._send(process, _dumps(task))))
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """End the workers: idle ones leave when their input ends; ``kill`` ends busy
+        ones too (and any that does not leave within seconds)."""
         for process in self._processes:
+            if kill:
+                process.kill()
             with contextlib.suppress(OSError):
                 process.stdin.close()
         for process in self._processes:
@@ -285,7 +292,7 @@ class _Workers:
     def _receive(process: subprocess.Popen) -> Prepared | None:
         try:
             return pickle.load(process.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError):
+        except Exception:  # noqa: BLE001 - a reply that cannot be read is a failed worker
             return None
 
 

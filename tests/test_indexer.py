@@ -285,3 +285,25 @@ def test_an_index_written_by_workers_opens_without_the_extractors(
         total = searcher.search("kabul").total
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{total} False\n", "")
     assert total == 2
+
+
+def test_a_sync_stopped_by_an_error_ends_its_busy_workers_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(60):
+        (docs / f"s{n:03d}.txt").write_text(f"Story {n}\n\n" + "word filler text " * 3000)
+    monkeypatch.setattr(indexer_module, "worker_count", lambda total_bytes: 2)
+    started: list[float] = []
+
+    def fail(run, prepared) -> None:
+        started.append(time.monotonic())
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(indexer_module._SyncRun, "_apply", fail)
+    with pytest.raises(RuntimeError, match="stop"):
+        sync(tmp_path / "ix", docs)
+    # Busy workers are killed, not waited for; the index is left as it was (empty).
+    assert time.monotonic() - started[0] < 2
+    assert whoosh_index.open_dir(str(tmp_path / "ix")).doc_count() == 0
