@@ -1216,11 +1216,12 @@ class _AndNot(wq.AndNot):
 def document_scores(query: wq.Query, searcher, weighting) -> dict[int, float] | None:
     """The score of every document of ``searcher`` (one segment's) that ``query``
     matches, reading each word's postings once; None if the query has a part that only
-    its matcher scores (a phrase, a wildcard, NOT, a word in one field, ...).
+    its matcher scores (a phrase, a wildcard, fuzzy words, NOT, ...).
 
     Whoosh's matchers score a document at a time, several calls per document and per
     matcher: four fifths of a word query's time. The scores here are the matchers',
-    summed in the same order, to the last bit (tests/test_query.py compares them).
+    summed in the same order, to the last bit (test_scoring_a_word_at_a_time_equals_
+    whooshs_matchers in tests/test_performance_paths.py compares them).
     """
     found = _scores(query, searcher, weighting)
     return None if found is None else found[0]
