@@ -443,7 +443,18 @@ b 0.6, a title b of 0.3, title weight 4 (each within 0.002 of the defaults). Ran
 articles with all the words first and the partial matches after them, for every short
 query, would add 0.004 (MED 0.697 -> 0.710: "neoplasm immunology" has few articles with
 both words) but changes what a short query means; two typed words stay strict. Cranfield
-and MED remain 0.007-0.008 below plain Whoosh on nDCG@10."""
+and MED remain 0.007-0.008 below plain Whoosh on nDCG@10.
+
+Also measured and left out, by leave-one-collection-out (LOO) where a parameter was
+chosen: a bonus for the exact unstemmed word from the spell field (best 0.486 / 0.339,
+LOO 0.484 / 0.338; Cranfield and MED fall); the title saturating on its own before the
+BM25F sum (0.483-0.484) and a b per field (best 0.486, LOO 0.482); BM25+ (delta 0.1:
+0.484, LOO 0.481) and Dirichlet-smoothed language models (0.424-0.465, three collections
+below plain Whoosh); dropping words found in over 10-50% of the records from long
+questions (0.451-0.484); idf raised to 1.25-1.3 for long questions (0.488 / 0.343, LOO
+0.485 / 0.342, MED 0.697 -> 0.686 and NPL lower); a bonus for adjacent word pairs that
+occur as phrases in 2 or more records (0.485 at weight 0.1, NPL below plain Whoosh from
+0.25). None lifts Cranfield or MED to plain Whoosh."""
 
 # ---------------------------------------------------------------------------------------
 # Report
