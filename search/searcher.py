@@ -107,9 +107,10 @@ class Searcher:
             raise ValueError("this Searcher is closed")
         current = getattr(self._local, "searcher", None)
         if current is None:
-            current = _lengths_in_memory(self._ix.searcher(weighting=make_weighting()))
+            opened = _retried(lambda: self._ix.searcher(weighting=make_weighting()))
+            current = _lengths_in_memory(opened)
         elif not current.up_to_date():
-            fresh = _lengths_in_memory(current.refresh())
+            fresh = _lengths_in_memory(_retried(current.refresh))
             _close_replaced(current, fresh)
             with self._lock:
                 self._open.remove(current)
@@ -376,20 +377,36 @@ def _open_index(index_dir: str):
     """
     if not glob.glob(os.path.join(glob.escape(index_dir), "_MAIN_*.toc")):
         raise IndexNotFoundError(index_dir)
-    for attempt in range(OPEN_ATTEMPTS):
-        try:
-            ix = _storage(index_dir).open_index()
-            break
-        except FileNotFoundError as exc:
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise IndexCorruptError(index_dir, str(exc)) from exc
-            time.sleep(0.05)
-        except (OSError, EOFError, ValueError, IndexError, whoosh_index.IndexError) as exc:
-            raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
-    if set(ix.schema.names()) != set(build_schema().names()):
+
+    def opened():
+        ix = _storage(index_dir).open_index()
+        return ix, set(ix.schema.names())  # reads the table of contents again
+
+    try:
+        ix, names = _retried(opened)
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(index_dir, str(exc)) from exc
+    except (OSError, EOFError, ValueError, IndexError, whoosh_index.IndexError) as exc:
+        raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
+    if names != set(build_schema().names()):
         ix.close()
         raise IndexCorruptError(index_dir, "it was built with a different field layout")
     return ix
+
+
+def _retried(read):
+    """``read()``, tried again while it meets a file a commit has just replaced.
+
+    Whoosh reads the table of contents anew on opening, on asking for the schema and on
+    each searcher: a commit can delete the one it has just listed (_MAIN_45.toc gone
+    between the listing and the open, on a busy machine).
+    """
+    for _ in range(OPEN_ATTEMPTS - 1):
+        try:
+            return read()
+        except FileNotFoundError:
+            time.sleep(0.05)
+    return read()
 
 
 def _check_paging(limit: int, page: int, sort: str) -> None:

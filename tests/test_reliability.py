@@ -860,3 +860,24 @@ def test_killing_a_sync_stops_its_workers_and_loses_nothing(tmp_path: Path) -> N
         indexer.sync([docs])
     with Searcher(index_dir) as searcher:
         assert searcher.search("story").total == 400
+
+
+@pytest.mark.parametrize("step", ["_current_schema", "reader"])
+def test_a_table_of_contents_replaced_while_opening_is_read_again(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # Whoosh reads the table of contents again for the schema and for each searcher; a
+    # commit between two reads deletes the one just listed (seen on a busy machine).
+    real = getattr(whoosh_index.FileIndex, step)
+    calls = []
+
+    def replaced_once(self, *args, **kwargs):
+        calls.append(step)
+        if len(calls) == 1:
+            raise FileNotFoundError(2, "No such file or directory", "_MAIN_45.toc")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(whoosh_index.FileIndex, step, replaced_once)
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("kabul").total == 2
+    assert len(calls) >= 2
