@@ -16,7 +16,6 @@ a stale ``WRITER.json``) are harmless and only noted.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
@@ -31,7 +30,7 @@ from whoosh import index as whoosh_index
 from search.errors import ExtractError, IndexNotFoundError
 from search.extract import extract_file
 from search.indexer import HOLDER_FILE, walk_article_files
-from search.prepare import FileState
+from search.prepare import FileState, hash_file
 from search.schema import FILE_FIELD, live_terms
 
 __all__ = ["CheckReport", "SegmentReport", "check_index"]
@@ -313,20 +312,21 @@ def _compare_states(states: dict[str, FileState]) -> tuple[list[str], list[str]]
         if (stat.st_mtime_ns, stat.st_size) == (state.mtime_ns, state.size):
             continue
         # Only regular files are hashed: reading a pipe or a device would never end.
-        if not S_ISREG(stat.st_mode) or stat.st_size != state.size or _sha1(path) != state.sha1:
+        if (
+            not S_ISREG(stat.st_mode)
+            or stat.st_size != state.size
+            or _hash_or_empty(path) != state.sha1
+        ):
             changed.append(path)
     return missing, changed
 
 
-def _sha1(path: str) -> str:
-    digest = hashlib.sha1()
+def _hash_or_empty(path: str) -> str:
+    """The file's hash as a sync records it, empty when the file cannot be read."""
     try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        return hash_file(path)
     except OSError:
         return ""
-    return digest.hexdigest()
 
 
 def _folders(given: list[str], states: dict[str, FileState]) -> list[str]:
