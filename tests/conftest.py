@@ -1,8 +1,12 @@
-"""Shared fixtures: a copy of the fixture corpus, and an index of it built once."""
+"""Shared fixtures: a copy of the fixture corpus, and an index of it built once; and a
+deadline for blocks that must not hang."""
 
 from __future__ import annotations
 
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,3 +55,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def index_dir(built: tuple[Path, Path]) -> Path:
     """The session's index of the fixture corpus (read only)."""
     return built[1]
+
+
+class Hung(Exception):
+    """A block ran past its deadline (not an OSError: the indexer would take it for one)."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail, instead of hanging, when the block takes longer than ``seconds`` (SIGALRM:
+    main thread only)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise Hung(f"still running after {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

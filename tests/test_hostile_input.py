@@ -13,16 +13,15 @@ import gc
 import gzip
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import deadline
 
 from search import Indexer, Searcher
 
@@ -304,26 +303,6 @@ def engine_leaks() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gc.collect()
-
-
-class Hung(Exception):
-    """A block ran past its deadline (not an OSError: the indexer would take it for one)."""
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise Hung(f"still running after {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("kind", ["named pipe", "link to a device"])

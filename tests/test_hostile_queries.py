@@ -9,17 +9,15 @@ wildcards and fuzzy words over a large vocabulary; no traceback reaches the comm
 from __future__ import annotations
 
 import gc
-import signal
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import deadline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,26 +148,6 @@ def test_a_wildcard_never_expands_past_the_cap(searcher: Searcher, text: str) ->
 def test_fuzzy_words_over_a_large_vocabulary_stay_fast(searcher: Searcher) -> None:
     results = timed(lambda: searcher.search("ca0001~2 OR kabul1~2 OR talib1n~2"))
     assert 0 < results.total
-
-
-class Hung(Exception):
-    """A block ran past its deadline."""
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Fail after ``seconds`` instead of waiting for the end (SIGALRM: main thread only)."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise Hung(f"still running after {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 HUGE = {
