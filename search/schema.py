@@ -232,21 +232,15 @@ class FieldsScorer:
 
     def score(self, docnum: int, frequencies: list[tuple[int, float]]) -> float:
         """The score of ``docnum`` given ``(index of the term, frequency)`` pairs."""
-        tf = sum(self.parts(docnum, frequencies).values())
-        return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
+        return self.score_many({docnum: frequencies})[docnum]
 
     def score_many(self, frequencies: dict[int, list[tuple[int, float]]]) -> dict[int, float]:
-        """:meth:`score` of many documents, ``{docnum: pairs}``: the same operations in
-        the same order (so the same floats), without two calls per document."""
-        length, fields, idf, k1 = self._length, self._fields, self.idf, self.k1
+        """The scores of many documents, ``{docnum: pairs}``, for scoring a word at a
+        time (search.query.document_scores); :meth:`score` is this for one document."""
+        parts, idf, k1 = self.parts, self.idf, self.k1
         scores = {}
         for docnum, pairs in frequencies.items():
-            parts = []
-            for index, frequency in pairs:
-                field, weight, b, average = fields[index]
-                norm = 1.0 - b + b * length(docnum, field, 0) / average if b else 1.0
-                parts.append(weight * frequency / norm)
-            tf = sum(parts)
+            tf = sum(parts(docnum, pairs).values())
             scores[docnum] = idf * tf * (k1 + 1) / (k1 + tf)
         return scores
 
