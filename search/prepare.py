@@ -156,8 +156,9 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
     key = prepared.state.key
     prepared.documents = [document_for(article, key) for article in articles]
     if schema is not None:
+        names = _analyzed_fields(schema)
         for document in prepared.documents:
-            _analyze(document, schema)
+            _analyze(document, schema, names)
     return prepared
 
 
@@ -208,8 +209,8 @@ def _analyzed_fields(schema) -> list[str]:
     ]
 
 
-def _analyze(document: dict[str, Any], schema) -> None:
-    for name in _analyzed_fields(schema):
+def _analyze(document: dict[str, Any], schema, names: list[str]) -> None:
+    for name in names:
         value = document.get(name)
         if not isinstance(value, str):
             continue
