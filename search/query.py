@@ -1223,8 +1223,23 @@ def document_scores(query: wq.Query, searcher, weighting) -> dict[int, float] | 
     summed in the same order, to the last bit (test_scoring_a_word_at_a_time_equals_
     whooshs_matchers in tests/test_performance_paths.py compares them).
     """
+    if not _scorable(query):
+        return None  # before reading a posting: Whoosh's matchers would read them again
     found = _scores(query, searcher, weighting)
     return None if found is None else found[0]
+
+
+def _scorable(query: wq.Query) -> bool:
+    """Whether every part of ``query`` is one that _scores handles."""
+    if isinstance(query, _AllElseAny):
+        return _scorable(query.every) and _scorable(query.some)
+    if type(query) is wq.Term:
+        return True
+    if isinstance(query, _AcrossFields):
+        return all(type(term) is wq.Term for term in query.subqueries)
+    if isinstance(query, _Union) or type(query) is wq.And:
+        return all(_scorable(sub) for sub in query.subqueries)
+    return False
 
 
 # What _scores gives: the scores by document, and the class of the matcher Whoosh would
@@ -1238,9 +1253,7 @@ def _scores(query: wq.Query, searcher, weighting) -> _Scored | None:
         return _scores(chosen, searcher, weighting)
     if type(query) is wq.Term:
         return _term_scores(query, searcher, weighting)
-    if not isinstance(query, (_AcrossFields, _Union)) and type(query) is not wq.And:
-        return None
-    subs = query.subqueries
+    subs = query.subqueries  # an _AcrossFields, _Union or And: _scorable said so
     if len(subs) == 1:
         # Whoosh runs a lone clause's matcher as it is, boost and all.
         return _scores(subs[0], searcher, weighting)
@@ -1259,8 +1272,6 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
         return None
     live = []
     for term in query.subqueries:
-        if type(term) is not wq.Term:
-            return None
         ids, weights, _ = _postings(searcher.reader(), term.fieldname, term.text)
         if ids:
             live.append((term, ids, weights))
