@@ -26,7 +26,7 @@ from whoosh.codec.whoosh3 import (
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["Codec", "lengths_in_memory"]
+__all__ = ["BYTE_LENGTHS", "Codec", "length_column", "lengths_in_memory"]
 
 # Posting lists shorter than this are kept in the term table.
 INLINE_BELOW = 2
@@ -88,8 +88,16 @@ def lengths_in_memory(perdoc):
     return perdoc
 
 
+def length_column(reader, fieldname: str) -> bytes | None:
+    """The length bytes of ``fieldname`` in a segment's ``reader``, one a document
+    (:data:`BYTE_LENGTHS` decodes them), for scoring a posting list at a time; None
+    when the reader does not hold them in memory or the field keeps no lengths."""
+    lengths = getattr(getattr(reader, "_perdoc", None), "doc_field_length", None)
+    return lengths.column(fieldname) if isinstance(lengths, _FieldLengths) else None
+
+
 # What a length byte stands for; 0 means "no length", which Whoosh answers with None.
-_BYTE_LENGTHS = (None, *(byte_to_length(b) for b in range(1, 256)))
+BYTE_LENGTHS = (None, *(byte_to_length(b) for b in range(1, 256)))
 _UNREAD = object()
 
 
@@ -100,14 +108,18 @@ class _FieldLengths:
         self._columns: dict[str, object] = {}
 
     def __call__(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        column = self._columns.get(fieldname, _UNREAD)
-        if column is _UNREAD:
-            column = self._columns[fieldname] = self._load(fieldname)
+        column = self.column(fieldname)
         if column is None:
             return default
         if docnum >= len(column):
             return self._read(docnum, fieldname, default)
-        return _BYTE_LENGTHS[column[docnum]]
+        return BYTE_LENGTHS[column[docnum]]
+
+    def column(self, fieldname: str) -> bytes | None:
+        column = self._columns.get(fieldname, _UNREAD)
+        if column is _UNREAD:
+            column = self._columns[fieldname] = self._load(fieldname)
+        return column
 
     def _load(self, fieldname: str) -> bytes | None:
         reader = self._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)

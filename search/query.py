@@ -1278,11 +1278,8 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
     if not live:
         return {}, "NullMatcher"
     terms = [(term.fieldname, term.text, term.boost) for term, _, _ in live]
-    frequencies: dict[int, list[tuple[int, float]]] = {}
-    for index, (_, ids, weights) in enumerate(live):
-        for docnum, weight in zip(ids, weights):
-            frequencies.setdefault(docnum, []).append((index, weight))
-    return weighting.fields_scorer(searcher, terms).score_many(frequencies), "_FieldsMatcher"
+    scorer = weighting.fields_scorer(searcher, terms)
+    return scorer.score_postings([(ids, weights) for _, ids, weights in live]), "_FieldsMatcher"
 
 
 def _term_scores(term: wq.Term, searcher, weighting) -> _Scored | None:

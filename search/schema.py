@@ -7,6 +7,7 @@ indexer and the query parser cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from math import log
 from typing import Any
 
@@ -20,6 +21,7 @@ from search.analysis import (
     text_analyzer,
     url_analyzer,
 )
+from search.codec import BYTE_LENGTHS, length_column
 from search.duplicates import fingerprint
 from search.models import Article
 
@@ -213,6 +215,7 @@ class FieldsScorer:
         self.k1 = model.k1
         self.max_score = self.idf * (model.k1 + 1)
         self._length = searcher.doc_field_length
+        self._reader = searcher.reader()
         self._fields = []
         for field, _, boost in terms:
             weight = model.field_weights.get(field, boost)
@@ -229,6 +232,41 @@ class FieldsScorer:
             norm = 1.0 - b + b * self._length(docnum, field, 0) / average if b else 1.0
             parts[index] = weight * frequency / norm
         return parts
+
+    def term_parts(
+        self, index: int, ids: Sequence[int], frequencies: Sequence[float]
+    ) -> list[float]:
+        """What :meth:`parts` gives term ``index`` in each of ``ids`` (ascending), given
+        its frequency in each: the lengths come from the segment's length column."""
+        field, weight, b, average = self._fields[index]
+        if not b:
+            return [weight * frequency / 1.0 for frequency in frequencies]
+        lengths = length_column(self._reader, field)
+        if lengths is None or (ids and ids[-1] >= len(lengths)):
+            return [self.parts(docnum, [(index, f)])[index] for docnum, f in zip(ids, frequencies)]
+        return [
+            weight * frequency / (1.0 - b + b * BYTE_LENGTHS[lengths[docnum]] / average)
+            for docnum, frequency in zip(ids, frequencies)
+        ]
+
+    def score_postings(
+        self, postings: Sequence[tuple[Sequence[int], Sequence[float]]]
+    ) -> dict[int, float]:
+        """The scores of every document in the terms' ``postings`` (ids and frequencies,
+        in the order of the terms), as :meth:`score_many` computes them, a term at a time."""
+        summed: dict[int, list[float]] = {}
+        for index, (ids, frequencies) in enumerate(postings):
+            for docnum, part in zip(ids, self.term_parts(index, ids, frequencies)):
+                found = summed.get(docnum)
+                if found is None:
+                    summed[docnum] = [part]
+                else:
+                    found.append(part)
+        idf, k1 = self.idf, self.k1
+        return {
+            docnum: idf * tf * (k1 + 1) / (k1 + tf)
+            for docnum, tf in zip(summed, map(sum, summed.values()))
+        }
 
     def score(self, docnum: int, frequencies: list[tuple[int, float]]) -> float:
         """The score of ``docnum`` given ``(index of the term, frequency)`` pairs."""
