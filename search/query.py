@@ -399,7 +399,8 @@ class _Union(wq.Or):
 
     Whoosh's binary tree of union matchers, with its "quality" skipping, re-walked the
     whole tree at every document: a pasted paragraph of 30 words took seconds on 1,500
-    abstracts (``test_long_query_is_fast`` in tests/test_relevance.py).
+    abstracts (``test_long_query_is_fast`` in tests/test_relevance.py). A typed
+    ``a OR b`` is one too, so it is scored a word at a time (document_scores).
     """
 
     def _matcher(self, subs, searcher, context):
@@ -1104,7 +1105,7 @@ def _build(node: _Node) -> wq.Query:
     if isinstance(node, _Not):
         return wq.Not(_build(node.child))
     if isinstance(node, _Any):
-        return wq.Or([_build(child) for child in node.children])
+        return _Union([_build(child) for child in node.children])
     return _build_bool(node)
 
 

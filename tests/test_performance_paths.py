@@ -259,3 +259,28 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
     monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
     assert every_way() == fast
     assert sum(total for total, _ in fast) > 2000
+
+
+@pytest.mark.parametrize(
+    ("text", "word_at_a_time"),
+    [
+        ("oil", True),
+        ("oil prices rally", True),
+        ("oil OR gas OR price", True),
+        ("(oil OR gas) bank", True),
+        ("title:oil", True),
+        ('"oil gas"', False),
+        ("oil -gas", False),
+        ("oil~", False),
+    ],
+)
+def test_which_queries_are_scored_a_word_at_a_time(
+    index_dir: Path, text: str, word_at_a_time: bool
+) -> None:
+    from search.query import document_scores, parse_query
+
+    with Searcher(index_dir) as searcher:
+        engine = searcher._engine()
+        segment, _ = engine.leaf_searchers()[0]
+        found = document_scores(parse_query(text).query, segment, engine.weighting)
+    assert (found is not None) is word_at_a_time
