@@ -8,13 +8,17 @@ Most words of a news archive occur in one article (34,068 of 55,776 terms in 3,0
 Reuters stories), and each of them paid for a block of its own: a header, a pickle and
 a zlib stream for one posting. Inlined, the index is 10% smaller.
 
-:func:`lengths_in_memory` answers a segment's field lengths from memory.
+:func:`lengths_in_memory` answers a segment's field lengths from memory, and
+:func:`sort_postings_in_chunks` makes a writer spill its postings to disk in chunks.
 
 The codec is pickled into the index's table of contents with each segment, so this
 module's path and class names must not change.
 """
 
 from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Iterator
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
@@ -25,11 +29,20 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import PostingPool
 
-__all__ = ["BYTE_LENGTHS", "Codec", "length_column", "lengths_in_memory"]
+__all__ = [
+    "BYTE_LENGTHS",
+    "Codec",
+    "length_column",
+    "lengths_in_memory",
+    "sort_postings_in_chunks",
+]
 
 # Posting lists shorter than this are kept in the term table.
 INLINE_BELOW = 2
+# Postings a writer pickles together when it spills them to disk.
+SPILL_CHUNK = 4096
 
 
 class Codec(W3Codec):
@@ -126,3 +139,62 @@ class _FieldLengths:
         if reader is None:
             return None
         return reader._dbfile.get(reader._basepos, reader._count)
+
+
+def sort_postings_in_chunks(writer) -> None:
+    """Make ``writer`` (a fresh segment writer) spill its postings to disk in chunks.
+
+    A commit sorts every posting it writes. Past its memory limit, Whoosh 2.7.4 writes
+    the sorted runs to disk one pickle per posting and reads them back the same way,
+    about 6 us a posting: a third of the time of indexing Reuters. A pickle of 4,096
+    postings costs under 1 us a posting; memory stays bounded by the limit.
+    """
+    pool = writer.pool
+    writer.pool = _ChunkedPool(pool.tempstore, pool.segment, limitmb=pool.limit // (1024 * 1024))
+
+
+def _posting_order(posting: tuple) -> bytes:
+    # A posting is (field, term, document, weight, value). Documents are numbered in
+    # the order their postings arrive, so a stable sort on field and term is the order
+    # Whoosh sorts the whole tuples in, twice as fast.
+    return posting[0].encode() + b"\0" + posting[1]
+
+
+class _ChunkedPool(PostingPool):
+    def save(self) -> None:
+        if self.current:
+            self.current.sort(key=_posting_order)
+            path, f = self._new_run()
+            self._write_run(f, self.current)
+            self._add_run(path)
+            self.current = []
+        self.currentsize = 0
+
+    def items(self, maxfiles: int = 128):
+        if not self.runs:
+            return sorted(self.current, key=_posting_order)
+        return super().items(maxfiles)
+
+    def _write_run(self, f, items: Iterable) -> None:
+        chunk = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == SPILL_CHUNK:
+                pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+                chunk = []
+        if chunk:
+            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+        f.close()
+
+    def _read_run(self, path: str) -> Iterator:
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)

@@ -25,7 +25,7 @@ from whoosh.index import LockError
 from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR
 
-from search.codec import Codec, lengths_in_memory
+from search.codec import Codec, lengths_in_memory, sort_postings_in_chunks
 from search.errors import IndexBusyError, IndexCorruptError
 from search.extract import is_article_file
 from search.models import Article, Skipped, SyncReport
@@ -220,6 +220,7 @@ class Indexer:
             raise IndexBusyError(self.index_dir, "", self.wait) from exc
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
+        sort_postings_in_chunks(writer)
         accept_analyzed(writer.schema)
         return writer
 
