@@ -205,6 +205,30 @@ def stored_documents(index_dir: Path) -> list[dict]:
         return sorted(searcher.all_stored_fields(), key=lambda doc: doc["id"])
 
 
+def segment_contents(index_dir: Path) -> tuple[list, list, list, list]:
+    """Every posting (term, documents, weights, values), and every document's field
+    lengths, stored fields and column values, by document number."""
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        postings = []
+        for field, text in reader.all_terms():
+            matcher = reader.postings(field, text)
+            items = []
+            while matcher.is_active():
+                items.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            postings.append((field, text, items))
+        scorable = [name for name in reader.schema.names() if reader.schema[name].scorable]
+        docs = list(reader.all_doc_ids())
+        lengths = [[reader.doc_field_length(d, name) for name in scorable] for d in docs]
+        stored = [reader.stored_fields(d) for d in docs]
+        columns = [
+            [reader.column_reader(name, translate=False)[d] for d in docs]
+            for name in reader.schema.names()
+            if reader.has_column(name)
+        ]
+    return postings, lengths, stored, columns
+
+
 def test_reading_in_worker_processes_writes_the_same_index(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +240,7 @@ def test_reading_in_worker_processes_writes_the_same_index(
     assert parallel.skipped == alone.skipped
     assert [s.reason for s in parallel.skipped] == [alone.skipped[0].reason]
     assert stored_documents(tmp_path / "parallel") == stored_documents(tmp_path / "alone")
+    assert segment_contents(tmp_path / "parallel") == segment_contents(tmp_path / "alone")
     for text in ("kabul", '"provincial capitals"', "source:reuters", "markets OR zurich"):
         with Searcher(tmp_path / "alone") as one, Searcher(tmp_path / "parallel") as other:
             expected = [(hit.id, hit.score) for hit in one.search(text).hits]
