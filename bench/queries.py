@@ -45,7 +45,9 @@ def make_mix(corpus: Path, seed: int = 5) -> list[dict]:
             bodies.append(body)
             counts.update(set(_WORD.findall(body)))
     rng = random.Random(seed)
-    ranked = [w for w, _ in counts.most_common()]
+    # Ties in alphabetical order: counting sets would otherwise order them by string
+    # hashes, which differ from one process to the next, and so would the mix.
+    ranked = sorted(counts, key=lambda word: (-counts[word], word))
     # Log-spaced ranks: very common words down to rare ones.
     pool = [ranked[int(10 ** rng.uniform(1, 3.9))] for _ in range(400)]
     mix = []
