@@ -247,7 +247,7 @@ def query(text: str, index_dir: str, as_json: bool, **options: Any) -> None:
 
     By default an article must contain every word; a long query returns its best
     matches. Supports AND, OR, NOT, -word, (groups), "phrases", "phrase"~3, word*,
-    word~, and fields: title:, author: (by:), source: (site:), tag:, url:, body:,
+    word~, word^2 (counts twice), and fields: title:, author: (by:), source: (site:), tag:, url:, body:,
     date:2021-08, date:[2021-08-01 TO 2021-08-31], date:>=2021-08-01. Copies of one
     story at several outlets are shown once, with the other sources named.
 

@@ -16,6 +16,7 @@ The syntax, from the loosest binding to the tightest::
     "a b", "a b"~N        phrase; ~N lets up to N other words stand between neighbours
     field:x field:"a b"   field scope, also ``field:(a OR b)``; names via resolve_field
     word* word~ word~2    prefix (at least 2 letters), fuzzy (edit distance 1 or 2)
+    word^2 "a b"^1.5      a word's or phrase's score multiplied by N (0 < N <= MAX_BOOST)
     date:2021-08 date:[2021-08-01 TO 2021-08-31] date:>=2021-08-01 date:<2021-09
 
 Dates are spans ``[start, end)``. A date clause that restricts the whole query (joined by
@@ -99,6 +100,9 @@ MAX_EXPANSIONS = 256
 # At most this many words, phrases and ranges in one query (see _Tokenizer._capped).
 MAX_TERMS = 256
 _TERM_KINDS = frozenset({"FIELD", "WORD", "PHRASE", "RANGE"})
+# A typed boost, "oil^2": a plain number, at most this.
+_BOOST = re.compile(r"\d{1,4}(?:\.\d{1,4})?|\.\d{1,4}")
+MAX_BOOST = 100.0
 # Each wildcard or fuzzy word expands to up to MAX_EXPANSIONS words in every field.
 MAX_EXPANDING_TERMS = 16
 _EXPANDING = re.compile(r"\*|~\d*$")
@@ -279,7 +283,8 @@ class _AcrossFields(wq.Or):
             return matching.NullMatcher()
         terms = [(q.fieldname, q.text, q.boost) for q, _ in live]
         scorer = weighting.fields_scorer(searcher, terms)
-        return _FieldsMatcher([m for _, m in live], scorer, [q.fieldname for q, _ in live])
+        matcher = _FieldsMatcher([m for _, m in live], scorer, [q.fieldname for q, _ in live])
+        return matching.WrappingMatcher(matcher, self.boost) if self.boost != 1.0 else matcher
 
     def leaves(self):
         # Each field's part of the joint score, so that an explanation's parts add up.
@@ -503,6 +508,7 @@ class _Token:
     text: str
     pos: int
     slop: int | None = None  # PHRASE: the ~N after it
+    boost: float | None = None  # WORD, PHRASE: the ^N after it
 
 
 class _Reporter:
@@ -575,13 +581,42 @@ class _Tokenizer:
             self.report.problem(start, "unclosed quote", "closed it at the end")
             end = len(self.text)
         slop, after = self._slop(end + 1)
-        self.tokens.append(_Token("PHRASE", self.text[start + 1 : end], start, slop))
+        boost = None
+        if self.text.startswith("^", after):
+            boost_end = after
+            while boost_end < len(self.text) and not self.text[boost_end].isspace():
+                boost_end += 1
+            boost = self._boost(self.text[after + 1 : boost_end], after)
+            after = boost_end
+        self.tokens.append(_Token("PHRASE", self.text[start + 1 : end], start, slop, boost))
         return after
+
+    def _boost(self, digits: str, pos: int) -> float | None:
+        """The N of a ``^N`` at ``pos``: a positive number, at most MAX_BOOST."""
+        if _BOOST.fullmatch(digits) and 0 < float(digits) <= MAX_BOOST:
+            return float(digits)
+        self.report.problem(
+            pos,
+            f"bad boost '^{digits}' (expected ^N, N a number up to {MAX_BOOST:g})",
+            "ignored it",
+        )
+        return None
+
+    def _word_token(self, word: str, pos: int) -> _Token | None:
+        """A WORD token, its ``^N`` boost split off ("oil^2"); None for a lone boost."""
+        at = word.rfind("^")
+        if at < 0:
+            return _Token("WORD", word, pos)
+        if at == 0:
+            # "(a OR b)^2": a group's score is not boosted.
+            self.report.problem(pos, f"boost '{word}' after no word or phrase", "ignored it")
+            return None
+        return _Token("WORD", word[:at], pos, boost=self._boost(word[at + 1 :], pos + at))
 
     def _slop(self, i: int) -> tuple[int | None, int]:
         if not self.text.startswith("~", i):
             return None, i
-        match = re.compile(r"~(\S*)").match(self.text, i)
+        match = re.compile(r"~([^\s^]*)").match(self.text, i)
         digits = match.group(1)
         if digits.isdigit() and len(digits) <= 4 and digits.isascii():
             return int(digits), match.end()
@@ -603,7 +638,7 @@ class _Tokenizer:
         prefix = _FIELD_PREFIX.match(word)
         # "10:30" and "https://x" are words, not fields.
         if prefix is None or word[prefix.end() :].startswith(("/", ":")):
-            self.tokens.append(_Token("WORD", word, start))
+            self.tokens.extend(filter(None, [self._word_token(word, start)]))
             return end
         return self._field(start, end, prefix.group(1))
 
@@ -626,7 +661,7 @@ class _Tokenizer:
         if self.text.startswith(("[", "{"), value_at):
             return self._range(value_at)
         if value_at < end:
-            self.tokens.append(_Token("WORD", self.text[value_at:end], value_at))
+            self.tokens.extend(filter(None, [self._word_token(self.text[value_at:end], value_at)]))
         return end
 
     def _range(self, start: int) -> int:
@@ -1086,11 +1121,19 @@ class _Parser:
                 return _range_node(self.advance(), token.text, self.report)
             return self.atom(token.text) if after in _ATOM_STARTS else None
         if token.kind == "PHRASE":
-            return _phrase_node(token, fieldname, self.report)
-        node = _word_node(token, fieldname, self.report)
+            return _boosted(_phrase_node(token, fieldname, self.report), token.boost)
+        node = _boosted(_word_node(token, fieldname, self.report), token.boost)
         if isinstance(node, _Leaf) and fieldname is None and token.pos in self.requests:
             return replace(node, request=True)
         return node
+
+
+def _boosted(node: _Node | None, boost: float | None) -> _Node | None:
+    """``node`` with its score multiplied by a typed ``^N``."""
+    if boost is None or not isinstance(node, _Leaf):
+        return node
+    query = node.query.with_boost(node.query.boost * boost)
+    return replace(node, query=query, text=f"{node.text}^{boost:g}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1280,7 +1323,10 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
         return {}, "NullMatcher"
     terms = [(term.fieldname, term.text, term.boost) for term, _, _ in live]
     scorer = weighting.fields_scorer(searcher, terms)
-    return scorer.score_postings([(ids, weights) for _, ids, weights in live]), "_FieldsMatcher"
+    scores = scorer.score_postings([(ids, weights) for _, ids, weights in live])
+    if query.boost != 1.0:
+        return {docnum: s * query.boost for docnum, s in scores.items()}, "WrappingMatcher"
+    return scores, "_FieldsMatcher"
 
 
 def _term_scores(term: wq.Term, searcher, weighting) -> _Scored | None:

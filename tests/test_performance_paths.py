@@ -241,6 +241,9 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         "title:oil",
         "oil -gas",
         "oil^3 gas",
+        "oil^2.5 OR gas^0.5",
+        "(oil OR gas^2) bank^1.5",
+        "title:oil^2",
         "oil~",
     ]
 
@@ -269,6 +272,7 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         ("oil OR gas OR price", True),
         ("(oil OR gas) bank", True),
         ("title:oil", True),
+        ("oil^2 prices", True),
         ('"oil gas"', False),
         ("oil -gas", False),
         ("oil~", False),

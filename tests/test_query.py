@@ -513,6 +513,41 @@ PROBLEMS = [
         "used ~2",
         "kabol~3",
     ),
+    (
+        "kabul^x airport",
+        5,
+        "bad boost '^x' (expected ^N, N a number up to 100)",
+        "ignored it",
+        "ALL(kabul, airport)",
+    ),
+    (
+        '"kabul airport"^0',
+        15,
+        "bad boost '^0' (expected ^N, N a number up to 100)",
+        "ignored it",
+        '"kabul airport"',
+    ),
+    (
+        "(kabul OR zurich)^2",
+        17,
+        "boost '^2' after no word or phrase",
+        "ignored it",
+        "ANY(kabul, zurich)",
+    ),
+    (
+        '"kabul airport"~1^x',
+        17,
+        "bad boost '^x' (expected ^N, N a number up to 100)",
+        "ignored it",
+        '"kabul airport"~1',
+    ),
+    (
+        "title:kabul^500",
+        11,
+        "bad boost '^500' (expected ^N, N a number up to 100)",
+        "ignored it",
+        "title:kabul",
+    ),
 ]
 
 
@@ -689,3 +724,35 @@ def test_huge_queries_are_cut_with_a_warning() -> None:
     )
     with pytest.raises(QuerySyntaxError, match="more than 256 words at position"):
         search.query.parse_query(words)
+
+
+# --- boosts ---------------------------------------------------------------------------
+
+
+def scored(index, text: str) -> list[tuple[str, float]]:
+    with index.searcher(weighting=make_weighting()) as searcher:
+        return [(hit["id"], hit.score) for hit in searcher.search(parse_query(text).query)]
+
+
+@pytest.mark.parametrize(
+    "text", ["kabul", "title:kabul", '"kabul airport"~1', "capit*", "kabol~1", "airport"]
+)
+def test_a_boost_multiplies_the_score(index, text: str) -> None:
+    plain = scored(index, text)
+    boosted = scored(index, f"{text}^2")
+    assert plain
+    assert boosted == [(article, score * 2) for article, score in plain]
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "explanation"),
+    [
+        ("floods OR election^3", "a5", "ANY(floods, election^3)"),
+        ("floods^3 OR election", "a6", "ANY(floods^3, election)"),
+        ('"kabul airport"^2.5 OR taliban', "a7", 'ANY("kabul airport"^2.5, taliban)'),
+        ("title:election^1.5", "a5", "title:election^1.5"),
+    ],
+)
+def test_boosts_rank_and_read_back(index, text: str, first: str, explanation: str) -> None:
+    assert run(index, parse_query(text))[0] == first
+    assert parse_query(text).explanation == explanation
