@@ -493,8 +493,13 @@ def _has_live_match(searcher, query: wq.Query) -> bool:
         # Postings keep deleted documents until their segment is merged.
         reader = segment.reader()
         matcher = query.matcher(segment, segment.boolean_context())
-        if any(not reader.is_deleted(docnum) for docnum in matcher.all_ids()):
-            return True
+        # Moved match by match, not through all_ids(): an intersection's all_ids() makes
+        # sets of every document of each word (four fifths of the time of "company
+        # said profit" on Reuters).
+        while matcher.is_active():
+            if not reader.is_deleted(matcher.id()):
+                return True
+            matcher.next()
     return False
 
 
