@@ -1294,28 +1294,31 @@ def _scorable(query: wq.Query) -> bool:
 # What _scores gives: the scores by document, and the class of the matcher Whoosh would
 # build, which decides the order of sums in an And (see _and_scores).
 _Scored = tuple[dict[int, float], str]
+_Docs = set[int] | None
 
 
-def _scores(query: wq.Query, searcher, weighting) -> _Scored | None:
+def _scores(query: wq.Query, searcher, weighting, only: _Docs = None) -> _Scored | None:
+    # ``only``: the documents worth scoring (None: all); an And passes the documents
+    # its earlier clauses hold, and the others could not match it anyway.
     if isinstance(query, _AllElseAny):
         chosen = query.some if query.loosened(searcher) else query.every
-        return _scores(chosen, searcher, weighting)
+        return _scores(chosen, searcher, weighting, only)
     if type(query) is wq.Term:
-        return _term_scores(query, searcher, weighting)
+        return _term_scores(query, searcher, weighting, only)
     subs = query.subqueries  # an _AcrossFields, _Union or And: _scorable said so
     if len(subs) == 1:
         # Whoosh runs a lone clause's matcher as it is, boost and all.
-        return _scores(subs[0], searcher, weighting)
+        return _scores(subs[0], searcher, weighting, only)
     if not subs:
         return {}, "NullMatcher"
     if isinstance(query, _AcrossFields):
-        return _across_scores(query, searcher, weighting)
+        return _across_scores(query, searcher, weighting, only)
     if isinstance(query, _Union):
-        return _union_scores(query, searcher, weighting)
-    return _and_scores(query, searcher, weighting)
+        return _union_scores(query, searcher, weighting, only)
+    return _and_scores(query, searcher, weighting, only)
 
 
-def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
+def _across_scores(query: _AcrossFields, searcher, weighting, only: _Docs = None) -> _Scored | None:
     """As _AcrossFields._matcher and _FieldsMatcher.score compute them."""
     if not hasattr(weighting, "fields_scorer"):
         return None
@@ -1323,6 +1326,9 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
     for term in query.subqueries:
         ids, weights, _ = _postings(searcher.reader(), term.fieldname, term.text)
         if ids:
+            # A field counts as found (its idf is the scorer's) before any restriction.
+            if only is not None:
+                ids, weights = _restricted(ids, weights, only.__contains__)
             live.append((term, ids, weights))
     if not live:
         return {}, "NullMatcher"
@@ -1334,11 +1340,13 @@ def _across_scores(query: _AcrossFields, searcher, weighting) -> _Scored | None:
     return scores, "_FieldsMatcher"
 
 
-def _term_scores(term: wq.Term, searcher, weighting) -> _Scored | None:
+def _term_scores(term: wq.Term, searcher, weighting, only: _Docs = None) -> _Scored | None:
     """As Term.matcher and the weighting's scorer for one field compute them."""
     ids, weights, kind = _postings(searcher.reader(), term.fieldname, term.text)
     if not ids:
         return {}, "NullMatcher"
+    if only is not None:
+        ids, weights = _restricted(ids, weights, only.__contains__)
     btext = searcher.schema[term.fieldname].to_bytes(term.text)
     scorer = weighting.scorer(searcher, term.fieldname, btext)
     if type(scorer) is scoring.BM25FScorer:
@@ -1353,11 +1361,11 @@ def _term_scores(term: wq.Term, searcher, weighting) -> _Scored | None:
     return scores, kind
 
 
-def _union_scores(query: _Union, searcher, weighting) -> _Scored | None:
+def _union_scores(query: _Union, searcher, weighting, only: _Docs = None) -> _Scored | None:
     """As _Union._matcher computes them: clause by clause, in order."""
     totals: dict[int, float] = {}
     for sub in query.subqueries:
-        found = _scores(sub, searcher, weighting)
+        found = _scores(sub, searcher, weighting, only)
         if found is None:
             return None
         for docnum, score in found[0].items():
@@ -1382,18 +1390,27 @@ class _Sum:
         return self.pair[0].total(parts, docnum) + self.pair[1].total(parts, docnum)
 
 
-def _and_scores(query: wq.And, searcher, weighting) -> _Scored | None:
+def _and_scores(query: wq.And, searcher, weighting, only: _Docs = None) -> _Scored | None:
     """As Whoosh's And computes them: the clauses' scores added up over the tree of
-    pairs it builds, the clauses with the most documents joined first."""
-    found = [_scores(sub, searcher, weighting) for sub in query.subqueries]
-    if any(part is None for part in found):
-        return None
+    pairs it builds, the clauses with the most documents joined first.
+
+    The clauses are read fewest documents first, each scoring only the documents the
+    ones before it hold: "oil AND hector" scores the few stories with "hector", not
+    every story with "oil".
+    """
+    subs = query.subqueries
+    sizes = [sub.estimate_size(searcher.reader()) for sub in subs]
+    found: list[_Scored] = [({}, "")] * len(subs)
+    for index in sorted(range(len(subs)), key=sizes.__getitem__):
+        scored = _scores(subs[index], searcher, weighting, only)
+        if scored is None:
+            return None
+        found[index] = scored
+        only = set(scored[0]) if only is None else only.intersection(scored[0])
     parts = [part for part, _ in found]
-    common = set(min(parts, key=len)).intersection(*parts)
-    reader = searcher.reader()
+    common = only
     leaves = [
-        (0 - sub.estimate_size(reader), _Sum(kind, index))
-        for index, (sub, (_, kind)) in enumerate(zip(query.subqueries, found))
+        (0 - size, _Sum(kind, index)) for index, (size, (_, kind)) in enumerate(zip(sizes, found))
     ]
     tree = make_weighted_tree(lambda a, b: _Sum("IntersectionMatcher", pair=(a, b)), leaves)
     boost = query.boost
@@ -1436,6 +1453,11 @@ def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]
             weights.append(matcher.weight())
             matcher.next()
     if deleted:
-        kept = [i for i, docnum in enumerate(ids) if docnum not in deleted]
-        ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
+        ids, weights = _restricted(ids, weights, lambda docnum: docnum not in deleted)
     return ids, weights, kind
+
+
+def _restricted(ids: list[int], weights: list[float], keep) -> tuple[list[int], list[float]]:
+    """The postings of the documents ``keep`` accepts."""
+    kept = [i for i, docnum in enumerate(ids) if keep(docnum)]
+    return [ids[i] for i in kept], [weights[i] for i in kept]

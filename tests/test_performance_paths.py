@@ -288,3 +288,30 @@ def test_which_queries_are_scored_a_word_at_a_time(
         segment, _ = engine.leaf_searchers()[0]
         found = document_scores(parse_query(text).query, segment, engine.weighting)
     assert (found is not None) is word_at_a_time
+
+
+def test_an_and_scoring_only_its_rarest_words_documents_keeps_every_idf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.searcher as searcher_module
+
+    # "zinc" is in five titles and one body; only the body holds "mine" too. Scored
+    # for that one story, "zinc" must keep the idf of its title, as Whoosh's matchers do.
+    articles = [
+        Article(id=f"t{n}", title="zinc prices", body=f"metal markets {n}") for n in range(5)
+    ]
+    articles.append(Article(id="b", title="copper", body="a zinc mine opened"))
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(articles)
+
+    def ranked() -> list:
+        with Searcher(tmp_path / "ix") as searcher:
+            return [
+                [(h.id, h.score) for h in searcher.search(q).hits]
+                for q in ("zinc mine", "mine zinc")
+            ]
+
+    fast = ranked()
+    monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
+    assert ranked() == fast
+    assert [hit for hit, _ in fast[0]] == ["b"]
