@@ -30,6 +30,7 @@ from search.errors import IndexBusyError, IndexCorruptError
 from search.extract import is_article_file
 from search.models import Article, Skipped, SyncReport
 from search.prepare import (
+    Analyzed,
     FileState,
     FileTask,
     Prepared,
@@ -39,7 +40,15 @@ from search.prepare import (
     prepare_files,
     worker_count,
 )
-from search.schema import FILE_FIELD, build_schema, document_for, live_count, live_terms
+from search.schema import (
+    FILE_FIELD,
+    SPELL_ARTICLES,
+    SPELL_FIELD,
+    build_schema,
+    document_for,
+    live_count,
+    live_terms,
+)
 
 __all__ = ["FileState", "Indexer"]
 
@@ -220,6 +229,9 @@ class Indexer:
             raise IndexBusyError(self.index_dir, "", self.wait) from exc
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
+        add = writer.add_document  # update_document adds through it too
+        sample = _SpellingSample(writer.schema)
+        writer.add_document = lambda **document: add(**sample.thin(document))
         sort_postings_in_chunks(writer)
         accept_analyzed(writer.schema)
         return writer
@@ -473,6 +485,30 @@ class _SyncRun:
             return None
         stored = self.before.document(id=article_id)
         return stored.get("path") or "code" if stored else None
+
+
+class _SpellingSample:
+    """Keeps a word in the spell field for the first SPELL_ARTICLES articles of a
+    batch that hold it (search.suggest reads how many hold a word, up to that)."""
+
+    def __init__(self, schema) -> None:
+        # An index whose schema has no spell field has nothing to thin (Whoosh's Schema
+        # has no get()).
+        self._field = schema[SPELL_FIELD] if SPELL_FIELD in schema.names() else None
+        self._counts: dict[bytes, int] = {}
+
+    def thin(self, document: dict) -> dict:
+        """``document`` without the spell words already recorded SPELL_ARTICLES times."""
+        value = document.get(SPELL_FIELD)
+        if value is None or self._field is None:
+            return document
+        postings = value.postings if isinstance(value, Analyzed) else self._field.index(value)
+        counts, kept = self._counts, []
+        for posting in postings:
+            seen = counts[posting[0]] = counts.get(posting[0], 0) + 1
+            if seen <= SPELL_ARTICLES:
+                kept.append(posting)
+        return {**document, SPELL_FIELD: Analyzed(kept)}
 
 
 def _read_states(searcher) -> dict[str, FileState]:

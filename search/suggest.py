@@ -1,7 +1,10 @@
 """Did you mean: respell the rare words of a query with words the index holds.
 
 Suggestions come from the unstemmed ``spell`` field, so they are real words ("taliban"),
-never stems ("taliban" -> "taliban", but "capitals" never becomes "capit").
+never stems ("taliban" -> "taliban", but "capitals" never becomes "capit"). That field
+holds a word for at most a few articles of each batch written (SPELL_ARTICLES in
+search.indexer): enough to tell a word found once from a common one. Among common words,
+the one whose stem the most article bodies hold comes first.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from whoosh.reading import IndexReader
 
 from search.analysis import text_analyzer
+from search.schema import SPELL_FIELD
 
 __all__ = ["SUGGEST_BELOW", "respell"]
 
@@ -18,13 +22,13 @@ __all__ = ["SUGGEST_BELOW", "respell"]
 SUGGEST_BELOW = 3
 # A word found in fewer articles than this is worth respelling.
 RARE_BELOW = 2
-SPELL_FIELD = "spell"
 
 # Words of three letters or more that are not a field name ("title:") and not part of
 # a date or number.
 _WORD = re.compile(r"(?<![\w'])[^\W\d_]{3,}(?![\w':])")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _FOLD = text_analyzer(stem=False)
+_STEM = text_analyzer()
 
 
 def respell(text: str, reader) -> str | None:
@@ -62,11 +66,16 @@ def _better_word(word: str, reader) -> str | None:
         # index of several segments counts one (test_a_swap_is_one_edit_in_one_segment).
         near = IndexReader.terms_within(reader, SPELL_FIELD, folded[0], distance, prefix=1)
         common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
-        common = [pair for pair in common if pair[1] > rarity]
+        common = [(w, f, _body_frequency(reader, w)) for w, f in common if f > rarity]
         if common:
-            return max(common, key=lambda pair: (pair[1], pair[0]))[0]
+            return max(common, key=lambda found: (found[1], found[2], found[0]))[0]
     return None
 
 
 def _frequency(reader, word: str) -> int:
     return reader.doc_frequency(SPELL_FIELD, word)
+
+
+def _body_frequency(reader, word: str) -> int:
+    stems = [token.text for token in _STEM(word)]
+    return reader.doc_frequency("body", stems[0]) if len(stems) == 1 else 0

@@ -205,6 +205,34 @@ def test_did_you_mean_counts_articles_with_every_word(tmp_path: Path) -> None:
         assert typo.suggestion == "taliban provincial capitals"
 
 
+def test_spell_field_keeps_a_word_for_a_few_articles_a_batch(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from search.schema import SPELL_ARTICLES
+
+    def add(*bodies: str) -> None:
+        with Indexer(tmp_path / "ix") as indexer:
+            indexer.add(Article(id=body, title="", body=body) for body in bodies)
+
+    add(*(f"zinc mine {n}" for n in range(10)), "copper smelter")
+    add(*(f"zinc mine {n}" for n in range(10, 20)))
+    with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
+        assert reader.doc_frequency("spell", "zinc") == 2 * SPELL_ARTICLES == 6
+        assert reader.doc_frequency("spell", "copper") == 1
+        assert reader.doc_frequency("body", "zinc") == 20
+
+
+def test_did_you_mean_prefers_the_word_most_bodies_hold(tmp_path: Path) -> None:
+    # "marker" and "market" are both one edit from "markey" and both in more articles
+    # than the spell field records; "marker" is in more bodies, and wins over the
+    # alphabetical order.
+    bodies = [f"marker pen {n}" for n in range(8)] + [f"market day {n}" for n in range(4)]
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(Article(id=body, title="", body=body) for body in bodies)
+    with Searcher(tmp_path / "ix") as searcher:
+        assert searcher.search("markey").suggestion == "marker"
+
+
 def test_did_you_mean_offers_real_words(index_dir: Path) -> None:
     with Searcher(index_dir) as searcher:
         assert searcher.search("talibn capitals").suggestion == "taliban capitals"
