@@ -454,7 +454,17 @@ below plain Whoosh); dropping words found in over 10-50% of the records from lon
 questions (0.451-0.484); idf raised to 1.25-1.3 for long questions (0.488 / 0.343, LOO
 0.485 / 0.342, MED 0.697 -> 0.686 and NPL lower); a bonus for adjacent word pairs that
 occur as phrases in 2 or more records (0.485 at weight 0.1, NPL below plain Whoosh from
-0.25). None lifts Cranfield or MED to plain Whoosh."""
+0.25). None lifts Cranfield or MED to plain Whoosh.
+
+Pseudo-relevance feedback for long questions only, measured with the product's own
+ranking as the first pass (expansion words from the stored title and body of the top R
+records, found in 2 or more of them, added as weighted words over the same fields):
+Bo1 and KL weighting, R 3 / 5 / 10 / 20, 10-30 words, weight 0.3-1.0. The best (KL, R
+10, 20 words, weight 1.0) gives 0.489 / 0.359 with no collection below plain Whoosh
+(Cranfield 0.379, MED 0.730), but ADI falls from 0.521 to 0.467 (82 records: the top
+10 are mostly off the subject), and leave-one-collection-out gives 0.480 / 0.348,
+below the defaults' 0.485; it also costs a second search, 1.3-2.5 times a long
+question's time. Left out: it lifts MAP, not the first page."""
 
 # ---------------------------------------------------------------------------------------
 # Report
