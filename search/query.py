@@ -438,6 +438,8 @@ class _AllElseAny(wq.Query):
         self.some = some
         self.boost = 1.0
         self._loose: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # What deciding found: the scores of ``every`` by segment, scored a word at a time.
+        self._every: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __eq__(self, other: object) -> bool:
         return type(other) is _AllElseAny and (self.every, self.some) == (other.every, other.some)
@@ -471,8 +473,28 @@ class _AllElseAny(wq.Query):
         """Whether the index that ``searcher`` belongs to is searched with ``some``."""
         parent = searcher.get_parent()
         if parent not in self._loose:
-            self._loose[parent] = not _has_live_match(parent, self.every)
+            self._loose[parent] = not self._has_live_match(parent)
         return self._loose[parent]
+
+    def every_scores(self, segment) -> _Scored | None:
+        """The scores of ``every`` in ``segment`` if deciding scored them already."""
+        return self._every.get(segment)
+
+    def _has_live_match(self, parent) -> bool:
+        """Whether a live document of any segment of ``parent`` matches ``every``."""
+        for segment, _ in parent.leaf_searchers():
+            found = (
+                _scores(self.every, segment, parent.weighting) if _scorable(self.every) else None
+            )
+            if found is None:
+                if _has_live_match(segment, self.every):
+                    return True
+                continue
+            # Kept: searching with ``every`` needs these very scores.
+            self._every[segment] = found
+            if found[0]:
+                return True
+        return False
 
     def matcher(self, searcher, context=None):
         chosen = self.some if self.loosened(searcher) else self.every
@@ -487,19 +509,18 @@ def loosened(query: wq.Query, searcher) -> bool:
     return any(loosened(child, searcher) for child in query.children())
 
 
-def _has_live_match(searcher, query: wq.Query) -> bool:
-    """Whether a live document of any segment of ``searcher`` matches ``query``."""
-    for segment, _ in searcher.leaf_searchers():
-        # Postings keep deleted documents until their segment is merged.
-        reader = segment.reader()
-        matcher = query.matcher(segment, segment.boolean_context())
-        # Moved match by match, not through all_ids(): an intersection's all_ids() makes
-        # sets of every document of each word (four fifths of the time of "company
-        # said profit" on Reuters).
-        while matcher.is_active():
-            if not reader.is_deleted(matcher.id()):
-                return True
-            matcher.next()
+def _has_live_match(segment, query: wq.Query) -> bool:
+    """Whether a live document of ``segment`` (a leaf searcher) matches ``query``."""
+    # Postings keep deleted documents until their segment is merged.
+    reader = segment.reader()
+    matcher = query.matcher(segment, segment.boolean_context())
+    # Moved match by match, not through all_ids(): an intersection's all_ids() makes
+    # sets of every document of each word (four fifths of the time of "company said
+    # profit" on Reuters).
+    while matcher.is_active():
+        if not reader.is_deleted(matcher.id()):
+            return True
+        matcher.next()
     return False
 
 
@@ -1301,8 +1322,11 @@ def _scores(query: wq.Query, searcher, weighting, only: _Docs = None) -> _Scored
     # ``only``: the documents worth scoring (None: all); an And passes the documents
     # its earlier clauses hold, and the others could not match it anyway.
     if isinstance(query, _AllElseAny):
-        chosen = query.some if query.loosened(searcher) else query.every
-        return _scores(chosen, searcher, weighting, only)
+        if query.loosened(searcher):
+            return _scores(query.some, searcher, weighting, only)
+        # Deciding scored ``every`` already: all its documents, a superset of ``only``'s.
+        kept = query.every_scores(searcher)
+        return kept if kept is not None else _scores(query.every, searcher, weighting, only)
     if type(query) is wq.Term:
         return _term_scores(query, searcher, weighting, only)
     subs = query.subqueries  # an _AcrossFields, _Union or And: _scorable said so
