@@ -3,7 +3,7 @@
 Suggestions come from the unstemmed ``spell`` field, so they are real words ("taliban"),
 never stems ("taliban" -> "taliban", but "capitals" never becomes "capit"). That field
 holds a word for at most a few articles of each batch written (SPELL_ARTICLES in
-search.indexer): enough to tell a word found once from a common one. Among common words,
+search.schema): enough to tell a word found once from a common one. Among common words,
 the one whose stem the most article bodies hold comes first.
 """
 
