@@ -302,27 +302,35 @@ class _FieldShare(wq.Term):
     def matcher(self, searcher, context=None):
         own = super().matcher(searcher, context)
         joint = self.across.matcher(searcher, context)
+        boost = 1.0
+        if isinstance(joint, matching.WrappingMatcher) and isinstance(joint.child, _FieldsMatcher):
+            boost, joint = joint.boost, joint.child  # a typed boost, "kabul^2"
         if not own.is_active() or not isinstance(joint, _FieldsMatcher):
             return own
-        return _ShareMatcher(own, joint, self.fieldname)
+        return _ShareMatcher(own, joint, self.fieldname, boost)
 
 
 class _ShareMatcher(matching.WrappingMatcher):
     """Scores the part of a _FieldsMatcher's score that one field brings."""
 
-    def __init__(self, child: matching.Matcher, joint: _FieldsMatcher, fieldname: str) -> None:
+    def __init__(
+        self, child: matching.Matcher, joint: _FieldsMatcher, fieldname: str, boost: float
+    ) -> None:
         super().__init__(child)
         self.joint = joint
         self.fieldname = fieldname
+        self.share_boost = boost
 
     def _replacement(self, newchild: matching.Matcher) -> _ShareMatcher:
-        return _ShareMatcher(newchild, self.joint, self.fieldname)
+        return _ShareMatcher(newchild, self.joint, self.fieldname, self.share_boost)
 
     def score(self) -> float:
         docnum = self.child.id()
         if self.joint.is_active() and self.joint.id() < docnum:
             self.joint.skip_to(docnum)
-        return self.joint.share(self.fieldname) if self.joint.is_active() else 0.0
+        if not self.joint.is_active():
+            return 0.0
+        return self.joint.share(self.fieldname) * self.share_boost
 
 
 class _FieldsMatcher(matching.Matcher):

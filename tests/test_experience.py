@@ -251,9 +251,10 @@ def test_similar_articles(index_dir: Path) -> None:
     assert ids[0] == "https://example.com/world/kabul-cash"
 
 
-def test_explain_breaks_the_score_down(index_dir: Path) -> None:
+@pytest.mark.parametrize("text", ["kabul", "kabul^3"])
+def test_explain_breaks_the_score_down(index_dir: Path, text: str) -> None:
     with Searcher(index_dir) as searcher:
-        hit = searcher.search("kabul", explain=True).hits[0]
+        hit = searcher.search(text, explain=True).hits[0]
     head, parts = hit.explanation.split(" = ")
     assert head == f"{hit.score:.2f}"
     fields = [part.rsplit(" ", 1)[0] for part in parts.split(" + ")]
