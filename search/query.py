@@ -1166,7 +1166,14 @@ def _boosted(node: _Node | None, boost: float | None) -> _Node | None:
     """``node`` with its score multiplied by a typed ``^N``."""
     if boost is None or not isinstance(node, _Leaf):
         return node
-    query = node.query.with_boost(node.query.boost * boost)
+    query = node.query
+    if type(query) is wq.Or and all(type(sub) in (wq.Phrase, wq.Term) for sub in query.subqueries):
+        # A phrase over several fields: each field's query takes the boost, so that
+        # --explain's parts, one per field, still add up to the score. (Whoosh's
+        # wildcard and fuzzy queries score without their own boost: they keep it on the Or.)
+        query = wq.Or([sub.with_boost(sub.boost * boost) for sub in query.subqueries])
+    else:
+        query = query.with_boost(query.boost * boost)
     return replace(node, query=query, text=f"{node.text}^{boost:g}")
 
 

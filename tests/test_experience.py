@@ -263,6 +263,17 @@ def test_explain_breaks_the_score_down(index_dir: Path, text: str) -> None:
     assert total == pytest.approx(hit.score, abs=0.02)
 
 
+@pytest.mark.parametrize("text", ['"kabul airport"^2', 'title:"kabul airport"^2'])
+def test_explain_parts_of_boosted_phrases_add_up(index_dir: Path, text: str) -> None:
+    with Searcher(index_dir) as searcher:
+        hit = searcher.search(text, explain=True).hits[0]
+        plain = searcher.search(text.rsplit("^", 1)[0]).hits[0]
+    parts = hit.explanation.split(" = ")[1]
+    total = sum(float(part.rsplit(" ", 1)[1]) for part in parts.split(" + "))
+    assert total == pytest.approx(hit.score, abs=0.02)
+    assert (hit.id, hit.score) == (plain.id, pytest.approx(plain.score * 2))
+
+
 def _terms(*words: str) -> set[str]:
     return {token.text for word in words for token in text_analyzer()(word)}
 
