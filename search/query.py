@@ -34,7 +34,7 @@ import functools
 import itertools
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from whoosh import matching, scoring
@@ -64,6 +64,7 @@ __all__ = [
     "loosened",
     "parse_date_span",
     "parse_query",
+    "weighted_leaves",
 ]
 
 # In "auto" mode a text of up to this many words (stop words count, operators do not) needs
@@ -302,35 +303,29 @@ class _FieldShare(wq.Term):
     def matcher(self, searcher, context=None):
         own = super().matcher(searcher, context)
         joint = self.across.matcher(searcher, context)
-        boost = 1.0
-        if isinstance(joint, matching.WrappingMatcher) and isinstance(joint.child, _FieldsMatcher):
-            boost, joint = joint.boost, joint.child  # a typed boost, "kabul^2"
+        if isinstance(joint, matching.WrappingMatcher):
+            joint = joint.child  # a typed boost, "kabul^2": weighted_leaves applies it
         if not own.is_active() or not isinstance(joint, _FieldsMatcher):
             return own
-        return _ShareMatcher(own, joint, self.fieldname, boost)
+        return _ShareMatcher(own, joint, self.fieldname)
 
 
 class _ShareMatcher(matching.WrappingMatcher):
     """Scores the part of a _FieldsMatcher's score that one field brings."""
 
-    def __init__(
-        self, child: matching.Matcher, joint: _FieldsMatcher, fieldname: str, boost: float
-    ) -> None:
+    def __init__(self, child: matching.Matcher, joint: _FieldsMatcher, fieldname: str) -> None:
         super().__init__(child)
         self.joint = joint
         self.fieldname = fieldname
-        self.share_boost = boost
 
     def _replacement(self, newchild: matching.Matcher) -> _ShareMatcher:
-        return _ShareMatcher(newchild, self.joint, self.fieldname, self.share_boost)
+        return _ShareMatcher(newchild, self.joint, self.fieldname)
 
     def score(self) -> float:
         docnum = self.child.id()
         if self.joint.is_active() and self.joint.id() < docnum:
             self.joint.skip_to(docnum)
-        if not self.joint.is_active():
-            return 0.0
-        return self.joint.share(self.fieldname) * self.share_boost
+        return self.joint.share(self.fieldname) if self.joint.is_active() else 0.0
 
 
 class _FieldsMatcher(matching.Matcher):
@@ -507,6 +502,21 @@ class _AllElseAny(wq.Query):
     def matcher(self, searcher, context=None):
         chosen = self.some if self.loosened(searcher) else self.every
         return chosen.matcher(searcher, context)
+
+
+def weighted_leaves(query: wq.Query, weight: float = 1.0) -> Iterator[tuple[wq.Query, float]]:
+    """The leaves of ``query``, as ``query.leaves()`` lists them, each with what its own
+    score is multiplied by in the query's: the boosts of the queries above it ("kabul^2",
+    '"kabul airport"^2'), so that the parts of an explanation add up to the score."""
+    if isinstance(query, _AllElseAny):
+        yield from weighted_leaves(query.every, weight)
+    elif isinstance(query, _AcrossFields):
+        yield from ((leaf, weight * query.boost) for leaf in query.leaves())
+    elif query.is_leaf():
+        yield query, weight
+    else:
+        for child in query.children():
+            yield from weighted_leaves(child, weight * query.boost)
 
 
 def loosened(query: wq.Query, searcher) -> bool:
@@ -1166,14 +1176,7 @@ def _boosted(node: _Node | None, boost: float | None) -> _Node | None:
     """``node`` with its score multiplied by a typed ``^N``."""
     if boost is None or not isinstance(node, _Leaf):
         return node
-    query = node.query
-    if type(query) is wq.Or and all(type(sub) in (wq.Phrase, wq.Term) for sub in query.subqueries):
-        # A phrase over several fields: each field's query takes the boost, so that
-        # --explain's parts, one per field, still add up to the score. (Whoosh's
-        # wildcard and fuzzy queries score without their own boost: they keep it on the Or.)
-        query = wq.Or([sub.with_boost(sub.boost * boost) for sub in query.subqueries])
-    else:
-        query = query.with_boost(query.boost * boost)
+    query = node.query.with_boost(node.query.boost * boost)
     return replace(node, query=query, text=f"{node.text}^{boost:g}")
 
 

@@ -40,6 +40,7 @@ from search.query import (
     loosened,
     parse_date_span,
     parse_query,
+    weighted_leaves,
 )
 from search.schema import (
     FILE_FIELD,
@@ -659,12 +660,12 @@ def _copy(stored: dict) -> Copy:
 def _explain(engine, query: wq.Query, docnum: int, score: float) -> str:
     """The score of one document, broken down by the query's words and phrases."""
     parts = []
-    for leaf in query.leaves():
+    for leaf, weight in weighted_leaves(query):
         matcher = leaf.matcher(engine, engine.context())
         if matcher.is_active() and matcher.id() < docnum:
             matcher.skip_to(docnum)
         if matcher.is_active() and matcher.id() == docnum:
-            parts.append(f"{leaf} {matcher.score():.2f}")
+            parts.append(f"{leaf} {matcher.score() * weight:.2f}")
     return f"{score:.2f} = " + " + ".join(parts) if parts else f"{score:.2f}"
 
 

@@ -263,8 +263,10 @@ def test_explain_breaks_the_score_down(index_dir: Path, text: str) -> None:
     assert total == pytest.approx(hit.score, abs=0.02)
 
 
-@pytest.mark.parametrize("text", ['"kabul airport"^2', 'title:"kabul airport"^2'])
-def test_explain_parts_of_boosted_phrases_add_up(index_dir: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    "text", ['"kabul airport"^2', 'title:"kabul airport"^2', "kab*^2", "kabol~2^2"]
+)
+def test_explain_parts_of_boosted_phrases_and_wildcards_add_up(index_dir: Path, text: str) -> None:
     with Searcher(index_dir) as searcher:
         hit = searcher.search(text, explain=True).hits[0]
         plain = searcher.search(text.rsplit("^", 1)[0]).hits[0]
