@@ -296,14 +296,8 @@ def test_site_name_is_the_author_when_nobody_else_is_named():
     ],
 )
 def test_stated_local_date_one_day_from_htmldate(stamp, expected):
-    page = (
-        '<html><head><link rel="canonical" href="https://news.example/2020/02/18/ferry.html">'
-        f'<meta property="article:published_time" content="{stamp}"></head><body><article><p>'
-        + "The council met on Tuesday evening to discuss the new ferry timetable. " * 6
-        + "</p></article></body></html>"
-    )
-    (article,) = extract_bytes(page.encode(), path="ferry.html")
-    assert article.date == expected
+    meta = f'<meta property="article:published_time" content="{stamp}">'
+    assert ferry_page_date("2020/02/18", head=meta) == expected
 
 
 @pytest.mark.parametrize(
@@ -315,14 +309,20 @@ def test_stated_local_date_one_day_from_htmldate(stamp, expected):
     ],
 )
 def test_time_element_beats_the_url_date(stamp, expected):
+    assert ferry_page_date("2022/01/21", article=stamp) == expected
+
+
+def ferry_page_date(url_day: str, *, head: str = "", article: str = "") -> dt.datetime | None:
+    """The date read from a page whose canonical url holds ``url_day`` ("2020/02/18"),
+    with ``head`` in its head and ``article`` before its one paragraph."""
     page = (
-        '<html><head><link rel="canonical" href="https://news.example/2022/01/21/ferry.html">'
-        f"</head><body><article>{stamp}<p>"
+        f'<html><head><link rel="canonical" href="https://news.example/{url_day}/ferry.html">'
+        f"{head}</head><body><article>{article}<p>"
         + "The council met on Tuesday evening to discuss the new ferry timetable. " * 6
         + "</p></article></body></html>"
     )
-    (article,) = extract_bytes(page.encode(), path="ferry.html")
-    assert article.date == expected
+    (found,) = extract_bytes(page.encode(), path="ferry.html")
+    return found.date
 
 
 def test_sentence_starting_with_by_is_not_a_credit():
