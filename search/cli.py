@@ -247,9 +247,9 @@ def query(text: str, index_dir: str, as_json: bool, **options: Any) -> None:
 
     By default an article must contain every word; a long query returns its best
     matches. Supports AND, OR, NOT, -word, (groups), "phrases", "phrase"~3, word*,
-    word~, word^2 (counts twice), and fields: title:, author: (by:), source: (site:), tag:, url:, body:,
-    date:2021-08, date:[2021-08-01 TO 2021-08-31], date:>=2021-08-01. Copies of one
-    story at several outlets are shown once, with the other sources named.
+    word~, word^2 (counts twice), and fields: title:, author: (by:), source: (site:),
+    tag:, url:, body:, date:2021-08, date:[2021-08-01 TO 2021-08-31], date:>=2021-08-01.
+    Copies of one story at several outlets are shown once, with the other sources named.
 
     \b
     search query "Taliban provincial capitals"

@@ -1241,8 +1241,10 @@ def parse_query(text: str, *, mode: str = "auto", strict: bool = True) -> Parsed
 
     ``mode`` says how clauses written side by side are joined: ``"all"`` (AND),
     ``"any"`` (OR, best matches first) or ``"auto"`` (AND for a text of at most
-    :data:`AUTO_AND_MAX_CLAUSES` words, else as "any" without filler words such as
-    "what"). Explicit AND / OR / NOT always win. Empty text matches every article; text of stop words only matches none.
+    :data:`AUTO_AND_MAX_CLAUSES` words, where :data:`LOOSEN_MIN_WORDS` or more that no
+    article holds together find the articles with any of them; else as "any" without
+    filler words such as "what"). Explicit AND / OR / NOT always win. Empty text matches
+    every article; text of stop words only matches none.
 
     Raises ValueError for an unknown ``mode``. With ``strict`` (the default) raises
     :class:`QuerySyntaxError` or :class:`UnknownFieldError` for malformed text; otherwise

@@ -162,10 +162,10 @@ class Searcher:
         words for short queries, the best matches for long ones), "all" or "any".
         With ``strict`` false, a malformed query is repaired and ``Results.warnings``
         says how; it also says when no article holds every word of a short text and
-        the articles with some of them are shown instead. ``facets`` names counts to make over all matches ("source", "year",
-        "month", "day"). Syndicated copies are folded into the best-ranked hit of their
-        story unless ``all_copies`` is true. ``explain`` fills each hit's score
-        breakdown.
+        the articles with some of them are shown instead. ``facets`` names counts to
+        make over all matches ("source", "year", "month", "day"). Syndicated copies are
+        folded into the best-ranked hit of their story unless ``all_copies`` is true.
+        ``explain`` fills each hit's score breakdown.
 
         Raises QuerySyntaxError (or UnknownFieldError) for a malformed query in strict
         mode, and ValueError for a bad ``limit``, ``page``, ``sort`` or facet name.
