@@ -261,7 +261,7 @@ class FieldsScorer:
         self, postings: Sequence[tuple[Sequence[int], Sequence[float]]]
     ) -> dict[int, float]:
         """The scores of every document in the terms' ``postings`` (ids and frequencies,
-        in the order of the terms), as :meth:`score_many` computes them, a term at a time."""
+        in the order of the terms), as :meth:`score` computes them, a term at a time."""
         summed: dict[int, list[float]] = {}
         for index, (ids, frequencies) in enumerate(postings):
             for docnum, part in zip(ids, self.term_parts(index, ids, frequencies)):
@@ -270,25 +270,16 @@ class FieldsScorer:
                     summed[docnum] = [part]
                 else:
                     found.append(part)
-        idf, k1 = self.idf, self.k1
-        return {
-            docnum: idf * tf * (k1 + 1) / (k1 + tf)
-            for docnum, tf in zip(summed, map(sum, summed.values()))
-        }
+        saturated = self._saturated
+        return {docnum: saturated(tf) for docnum, tf in zip(summed, map(sum, summed.values()))}
 
     def score(self, docnum: int, frequencies: list[tuple[int, float]]) -> float:
         """The score of ``docnum`` given ``(index of the term, frequency)`` pairs."""
-        return self.score_many({docnum: frequencies})[docnum]
+        return self._saturated(sum(self.parts(docnum, frequencies).values()))
 
-    def score_many(self, frequencies: dict[int, list[tuple[int, float]]]) -> dict[int, float]:
-        """The scores of many documents, ``{docnum: pairs}``, for scoring a word at a
-        time (search.query.document_scores); :meth:`score` is this for one document."""
-        parts, idf, k1 = self.parts, self.idf, self.k1
-        scores = {}
-        for docnum, pairs in frequencies.items():
-            tf = sum(parts(docnum, pairs).values())
-            scores[docnum] = idf * tf * (k1 + 1) / (k1 + tf)
-        return scores
+    def _saturated(self, tf: float) -> float:
+        # BM25's saturation of the weighted frequency, the one copy of this arithmetic.
+        return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
 
 
 def make_weighting(**parameters: Any) -> BM25:
