@@ -299,13 +299,8 @@ class Searcher:
 
 
 def _lengths_in_memory(engine):
-    """``engine`` with each segment's field lengths answered from memory.
-
-    BM25 asks for a document's field length at every match; Whoosh 2.7.4 answers each
-    ask with a seek and a read of one byte of the column file, a fifth of the time of a
-    word query. The column is read whole the first time a field is asked for: one byte
-    per document, decoded through a table of the 256 lengths a byte can stand for.
-    """
+    """``engine`` with each segment's field lengths answered from memory, as
+    search.codec.lengths_in_memory says why (a fifth of the time of a word query)."""
     for leaf, _ in engine.reader().leaf_readers():
         perdoc = getattr(leaf, "_perdoc", None)
         if perdoc is not None:
