@@ -21,6 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 from whoosh.idsets import BitSet
+from whoosh.reading import ReaderClosed
 
 from search.analysis import name_analyzer
 from search.codec import lengths_in_memory
@@ -111,7 +112,7 @@ class Searcher:
             opened = _retried(lambda: self._ix.searcher(weighting=make_weighting()))
             current = _lengths_in_memory(opened)
         elif not current.up_to_date():
-            fresh = _lengths_in_memory(_retried(current.refresh))
+            fresh = _lengths_in_memory(_refreshed(self._ix, current))
             _close_replaced(current, fresh)
             with self._lock:
                 self._open.remove(current)
@@ -306,6 +307,26 @@ def _lengths_in_memory(engine):
         if perdoc is not None:
             lengths_in_memory(perdoc)
     return engine
+
+
+def _refreshed(ix, current):
+    """``current`` refreshed, reusing the readers of the segments that did not change; a
+    searcher opened afresh when the refresh broke down part way.
+
+    A commit can delete a segment while Whoosh 2.7.4 opens it for a refresh. Whoosh then
+    closes the readers it meant to reuse, which ``current`` still holds, and its own
+    retry reuses them closed or closes them again: "Reader already closed" at every
+    search after (test_a_refresh_that_meets_a_vanished_segment_opens_the_index_afresh).
+    """
+    try:
+        fresh = current.refresh()
+    except (OSError, ReaderClosed):
+        fresh = None
+    if fresh is not None:
+        if not any(getattr(r, "is_closed", False) for r, _ in fresh.reader().leaf_readers()):
+            return fresh
+        _close_replaced(fresh, current)  # the readers this attempt opened
+    return _retried(lambda: ix.searcher(weighting=make_weighting()))
 
 
 def _close_replaced(old, new) -> None:

@@ -881,3 +881,36 @@ def test_a_table_of_contents_replaced_while_opening_is_read_again(
     with Searcher(index_dir) as searcher:
         assert searcher.search("kabul").total == 2
     assert len(calls) >= 2
+
+
+def test_a_refresh_that_meets_a_vanished_segment_opens_the_index_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A commit merged the segment a long-lived searcher reads, and a later commit deleted
+    # the merged one before the refresh could open it. Whoosh 2.7.4 then closes the
+    # readers it meant to reuse, which the searcher still holds, and its own retry closes
+    # them again: "Reader already closed" at every search after (seen under load).
+    from whoosh.reading import SegmentReader
+
+    from search import Article
+
+    index_dir = tmp_path / "index"
+    with Indexer(index_dir) as indexer:
+        indexer.add(Article(id=f"s{n}", title="Story", body=f"story {n}") for n in range(3))
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("story").total == 3
+        with Indexer(index_dir) as indexer:
+            indexer.add(Article(id=f"s{n}", title="Story", body=f"story {n}") for n in range(3, 6))
+        whoosh_index.open_dir(str(index_dir)).optimize()
+        real, opened = SegmentReader.__init__, []
+
+        def vanished_once(self, *args, **kwargs):
+            opened.append(1)
+            if len(opened) == 1:
+                raise FileNotFoundError(2, "No such file or directory", "MAIN_x.seg")
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(SegmentReader, "__init__", vanished_once)
+        assert searcher.search("story").total == 6
+        assert searcher.search("story").total == 6
+    assert len(opened) >= 2
