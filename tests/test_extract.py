@@ -245,6 +245,33 @@ def test_furniture_lines_and_article_lines(line, kept):
     assert (line in article.body) is kept
 
 
+_CHORUS = "The choir sang the harbour hymn again as the last ferry left the quay at dusk."
+_VERSE = "Each verse names one of the islands the ferry served for a hundred and twelve years."
+
+
+def test_a_paragraph_the_article_repeats_is_kept_each_time():
+    blocks = [_CHORUS, _VERSE, _CHORUS, _CHORUS]
+    paragraphs = "".join(f"<p>{text}</p>" for text in blocks)
+    page = f"<html><body><article><h1>Last ferry</h1>{paragraphs}</article></body></html>"
+    (article,) = extract_bytes(page.encode(), path="repeats.html")
+    assert article.body == "\n\n".join(blocks)
+
+
+def test_text_only_divs_that_repeat_are_kept_each_time():
+    page = f"<html><body><article><div>{_CHORUS}</div><div>{_CHORUS}</div></article></body></html>"
+    (article,) = extract_bytes(page.encode(), path="divs.html")
+    assert article.body.split() == f"{_CHORUS} {_CHORUS}".split()
+
+
+def test_a_paragraph_repeated_outside_its_block_is_kept_once():
+    # The teaser box repeats the first paragraph: two parents, one copy each.
+    article_html = f"<article><p>{_CHORUS}</p><p>{_VERSE}</p><p>{_VERSE}</p></article>"
+    page = f"<html><body><aside><p>{_CHORUS}</p></aside>{article_html}</body></html>"
+    (article,) = extract_bytes(page.encode(), path="teaser.html")
+    assert article.body.count(_CHORUS) == 1
+    assert article.body.count(_VERSE) == 2
+
+
 def test_meta_title_lists_labelled_author_and_hidden_text():
     # "dc:title og:title" names two keys; the meta author is an association (e.V.), the
     # Yoast label names the person; hidden elements are not article text.

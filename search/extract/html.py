@@ -3,8 +3,7 @@
 The page is parsed once. Metadata comes from JSON-LD, OpenGraph/meta tags, ``<time>`` and
 byline elements on that tree; the date from htmldate on the same tree, with the page's
 stated date as a fallback and for the time of day; the body from trafilatura given the same
-tree (it copies the tree before pruning it), without hidden elements and furniture lines
-(see ``boilerplate.py``). htmldate is imported on first use because its import takes a
+tree (it copies the tree before pruning it; see ``body.py``). htmldate is imported on first use because its import takes a
 second or two. Nothing here touches the network.
 
 ``Article.date`` is naive and holds the date and time as the page states them, in the
@@ -24,10 +23,9 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
-import trafilatura
 import trafilatura.metadata
 
-from search.extract.boilerplate import drop_hidden, is_boilerplate
+from search.extract.body import article_body, paragraphs
 from search.extract.common import (
     BadInput,
     Report,
@@ -113,7 +111,7 @@ def extract_html(text: str, *, path: str, report: Report) -> Article:
     summary = page.summary()
     authors = page.authors()
     date = _date(tree, page, url)
-    body = _drop_leading_title(_body(tree), title)
+    body = _drop_leading_title(article_body(tree), title)
     if not body and not (title and summary):
         raise BadInput("no article text found")
     return Article(
@@ -155,39 +153,11 @@ def parse_html(text: str, report: Report) -> lxml.html.HtmlElement:
     return tree
 
 
-def _body(tree: lxml.html.HtmlElement) -> str:
-    """The article text of ``tree``, without furniture lines; hidden elements are dropped
-    from the tree first."""
-    drop_hidden(tree)
-    # favor_recall with the second-opinion extractors: body F1 0.936 instead of 0.926 on
-    # readability-test-pages, the same on trafilatura-eval, and no slower than fast=True
-    # there (bench/extraction.py).
-    text = trafilatura.extract(
-        tree, fast=False, favor_recall=True, include_comments=False, include_tables=True,
-        deduplicate=False, with_metadata=False, output_format="txt",
-    )  # fmt: skip
-    if not text:
-        text = "\n".join(_paragraph_texts(tree))
-    return _paragraphs("\n".join(line for line in text.splitlines() if not is_boilerplate(line)))
-
-
 def _drop_leading_title(body: str, title: str) -> str:
     # trafilatura keeps the <h1>; the title field already holds it, and a repeat would
     # double the title's weight in the body.
     first, _, rest = body.partition("\n\n")
     return rest if title and first == title else body
-
-
-def _paragraph_texts(tree: lxml.html.HtmlElement) -> Iterator[str]:
-    # trafilatura gives up on very short pages; their <p> elements are still the article.
-    for node in tree.iterfind(".//body//p"):
-        text = clean_space(node.text_content())
-        if text:
-            yield text
-
-
-def _paragraphs(text: str) -> str:
-    return "\n\n".join(line for line in map(clean_space, text.splitlines()) if line)
 
 
 def html_to_text(markup: str) -> str:
@@ -203,7 +173,7 @@ def html_to_text(markup: str) -> str:
         node.tail = " " + (node.tail or "")
     for node in root.iter("p", "div", "li", "h1", "h2", "h3", "h4", "blockquote", "tr"):
         node.tail = "\n" + (node.tail or "")
-    return _paragraphs(root.text_content())
+    return paragraphs(root.text_content())
 
 
 def _date(tree: lxml.html.HtmlElement, page: _Page, url: str) -> dt.datetime | None:
