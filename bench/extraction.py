@@ -1,18 +1,21 @@
-"""Measure how well the product's reader extracts real pages, next to trafilatura alone.
+"""Measure how well the product's reader extracts real pages, next to the libraries alone.
 
     python bench/extraction.py --data ../shared/data [--limit N] [--split all|even|odd]
-                               [--readers ours,trafilatura] [--no-write] [--dump FILE]
+                               [--readers ours,trafilatura,readability] [--no-write]
+                               [--dump FILE]
 
-Runs ``search.extract.extract_bytes`` (what ``search index`` uses) and trafilatura on its
-own over two dev sets, each reader in a fresh process of its own, one page at a time, and
-prints one table per set. With ``--split all`` (the default) it also writes the tables into
+Runs ``search.extract.extract_bytes`` (what ``search index`` uses), trafilatura on its own
+and readability-lxml on its own (``pip install -e ".[bench]"``) over two dev sets, each
+reader in a fresh process of its own, one page at a time, and prints one table per set. With ``--split all`` (the default) it also writes the tables into
 the "extraction" section of docs/benchmarks.md.
 
-Both readers get the same input: the page's bytes (gunzipped), decoded by
+All readers get the same input: the page's bytes (gunzipped), decoded by
 ``search.extract.decode.decode`` (BOM, ``<meta charset>``, UTF-8, then a guess); our reader
-decodes inside ``extract_bytes``, the baseline calls ``decode`` itself. The baseline is
+decodes inside ``extract_bytes``, the baselines call ``decode`` themselves. One baseline is
 ``trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)``, its
-default settings otherwise; its ``author`` string is split on ";".
+default settings otherwise; its ``author`` string is split on ";". The other is
+readability-lxml's ``Document(text)``: the text of ``summary(html_partial=True)`` and
+``short_title()``; it finds no author or date, so those rows show "-".
 
 Data sets (folders under ``--data``):
 
@@ -77,7 +80,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-READERS = ("ours", "trafilatura")
+READERS = ("ours", "trafilatura", "readability")
 SETS = ("readability-test-pages", "trafilatura-eval")
 _WARM_UP = b"""<html><head><title>Warm up</title></head><body><article>
 <p>Published on 3 March 2021 by Jane Roe. A first paragraph with a few words to read.</p>
@@ -200,9 +203,31 @@ def read_trafilatura(page: bytes) -> Output:
     return Output(doc.title or "", authors, (doc.date or "")[:10], doc.text or "")
 
 
+def read_readability(page: bytes) -> Output:
+    """readability-lxml alone (body and title; it reads no author or date), given the same
+    decoded text."""
+    import lxml.html
+    import readability
+
+    from search.extract.common import BadInput
+    from search.extract.decode import decode
+
+    try:
+        doc = readability.Document(decode(page, markup=True))
+        summary = doc.summary(html_partial=True)
+    except (BadInput, readability.readability.Unparseable, ValueError):
+        return Output()
+    body = lxml.html.fragment_fromstring(summary, create_parent="div").text_content()
+    return Output(doc.short_title() or "", [], "", body)
+
+
+# Metrics a reader has nothing for: shown as "-", not as a score of 0.
+_NOT_READ = {"readability": ("author found", "author invented", "date same day")}
+
 _READER_FUNCTIONS: dict[str, Callable[[bytes], Output]] = {
     "ours": read_ours,
     "trafilatura": read_trafilatura,
+    "readability": read_readability,
 }
 
 
@@ -351,7 +376,10 @@ def table(name: str, results: dict[str, dict[str, Any]], *, speed: bool = True) 
     lines.append("| --- | ---: | " + " | ".join("---:" for _ in readers) + " |")
     metrics = results[readers[0]]["metrics"]
     for metric, (_, count) in metrics.items():
-        cells = [f"{results[r]['metrics'][metric][0]:.3f}" for r in readers]
+        cells = [
+            "-" if metric in _NOT_READ.get(r, ()) else f"{results[r]['metrics'][metric][0]:.3f}"
+            for r in readers
+        ]
         lines.append(f"| {metric} | {count} | " + " | ".join(cells) + " |")
     if not speed:
         return "\n".join(lines)
@@ -426,14 +454,16 @@ def _record(tables: list[str]) -> None:
 
 _DEFINITIONS = """\
 `ours` is `search.extract.extract_bytes` (what `search index` uses); `trafilatura` is
-`trafilatura.bare_extraction` with its defaults, given the same decoded text. Metrics (details
+`trafilatura.bare_extraction` with its defaults, and `readability` is readability-lxml's
+`Document.summary()` and `short_title()` (it reads no author or date), each given the same
+decoded text. Metrics (details
 in the docstring of bench/extraction.py): **body P/R/F1**, bag-of-words overlap with the
 expected body, averaged over pages; **snippets P/R/F1**, "with" snippets found and "without"
 snippets wrongly found, summed over pages; **title exact**, equal after normalising
 white space, quotes and dashes; **title near**, title token F1 >= 0.9; **author found**, all
 words of one expected name extracted; **author invented**, an author returned for a page
 annotated as having none; **date same day**, the expected calendar day (local or UTC);
-**pages/s**, single process, reading time excluded, noisy on a shared machine: compare the two
+**pages/s**, single process, reading time excluded, noisy on a shared machine: compare the
 columns of one run. Rules were tuned on even pages; the "odd pages, held out" tables score
 the same run on the other half only."""
 
