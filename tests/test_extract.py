@@ -11,11 +11,13 @@ import gzip
 import time
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from search import extract
 from search.errors import ExtractError
 from search.extract import ARTICLE_SUFFIXES, extract_bytes, extract_file, is_article_file
+from search.extract.body import _with_repeats
 from search.extract.common import clean_authors, parse_date
 from search.models import Article
 
@@ -270,6 +272,18 @@ def test_a_paragraph_repeated_outside_its_block_is_kept_once():
     (article,) = extract_bytes(page.encode(), path="teaser.html")
     assert article.body.count(_CHORUS) == 1
     assert article.body.count(_VERSE) == 2
+
+
+def test_putting_back_thousands_of_repeats_takes_time_in_proportion():
+    # 20,000 paragraphs, each printed twice: looking each one up in the whole body, one
+    # after the other, took over ten seconds.
+    texts = [f"Line {n:05d} of the harbour works schedule, as agreed today." for n in range(20_000)]
+    blocks = "".join(f"<p>{text}</p><p>{text}</p>" for text in texts)
+    tree = lxml.html.document_fromstring(f"<html><body><article>{blocks}</article></body></html>")
+    started = time.perf_counter()
+    body = _with_repeats("\n\n".join(texts), tree)
+    assert time.perf_counter() - started < 2
+    assert body.split("\n\n") == [text for text in texts for _ in range(2)]
 
 
 def test_meta_title_lists_labelled_author_and_hidden_text():

@@ -8,6 +8,8 @@ own passes can produce copies, but a page that prints a paragraph twice says it 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 
@@ -68,22 +70,41 @@ def _with_repeats(body: str, tree: lxml.html.HtmlElement) -> str:
     if not repeats:
         return body
     lines = body.split("\n\n")
-    flat = " ".join(lines)
-    line_ends = []
-    end = -1
-    for line in lines:
-        end += len(line) + 1
-        line_ends.append(end)
+    copies_of = Counter(lines)
+    last_line = {line: i for i, line in enumerate(lines)}
+    split = _SplitCopies(lines)
     extra: dict[int, list[str]] = {}
     for text, copies in repeats.items():
-        found = flat.count(text)
+        found, line = (copies_of[text], last_line[text]) if text in last_line else split(text)
         if 0 < found < copies:
-            last_end = flat.rindex(text) + len(text)
-            line = next(i for i, end in enumerate(line_ends) if end >= last_end)
             extra.setdefault(line, []).extend([text] * (copies - found))
     if not extra:
         return body
     return "\n\n".join(part for i, line in enumerate(lines) for part in [line, *extra.get(i, [])])
+
+
+class _SplitCopies:
+    """Copies of a text that ``body`` breaks over several lines (trafilatura keeps the line
+    breaks of a ``<div>``'s text): how many, and the line where the last one ends. Each
+    look-up reads the whole body, so only the first 20 are looked up; later ones count as
+    not found."""
+
+    _LIMIT = 20
+
+    def __init__(self, lines: list[str]) -> None:
+        self.flat = " ".join(lines)
+        self.line_ends = list(itertools.accumulate(len(line) + 1 for line in lines))
+        self.left = self._LIMIT
+
+    def __call__(self, text: str) -> tuple[int, int]:
+        if not self.left:
+            return 0, 0
+        self.left -= 1
+        found = self.flat.count(text)
+        if not found:
+            return 0, 0
+        last_end = self.flat.rindex(text) + len(text)
+        return found, bisect.bisect_left(self.line_ends, last_end + 1)
 
 
 def _repeated_blocks(tree: lxml.html.HtmlElement) -> Counter[str]:
