@@ -135,6 +135,19 @@ def test_utf8_page_with_wrong_declared_charset():
     assert "Ã" not in article.body
 
 
+def test_a_page_with_a_few_stray_nul_bytes_is_read_without_them():
+    # A saved page can carry a run of NUL bytes after an image tag; binary files have them
+    # throughout (tests/test_hostile_input.py).
+    notices = "".join(
+        f"<p>Notice {n}: the ferry leaves the harbour at dawn.</p>" for n in range(300)
+    )
+    stray = "<p>Timetables\x00\x00\x00\x00\x00\x00\x00\x00 are posted at the quay.</p>"
+    page = f"<html><body><article>{notices}{stray}</article></body></html>"
+    (article,) = extract_bytes(page.encode(), path="stray.html")
+    assert "Timetables are posted at the quay." in article.body
+    assert "\x00" not in article.body
+
+
 def test_gzipped_page_reads_like_the_page():
     plain = read_one("news_page.html")
     zipped = read_one("page.html.gz")
