@@ -340,6 +340,32 @@ def test_site_name_is_the_author_when_nobody_else_is_named():
 
 
 @pytest.mark.parametrize(
+    ("head", "source"),
+    [
+        # The site's address as its name, and its name as the JSON-LD publisher.
+        (
+            '<meta property="og:site_name" content="https://www.coastline.example">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Ferry",'
+            ' "publisher": {"@type": "Organization", "name": "Coastline Courier"}}</script>',
+            "Coastline Courier",
+        ),
+        # The address alone: its host, as for a page with no name at all.
+        ('<meta property="og:site_name" content="www.Coastline.example">', "coastline.example"),
+        ('<meta property="og:site_name" content="http://[coastline">', "harbour.example"),
+        ('<meta property="og:site_name" content="Coastline Courier">', "Coastline Courier"),
+    ],
+)
+def test_a_site_address_in_place_of_its_name(head, source):
+    text = "The ferry timetable changes on Monday for the summer season. " * 5
+    page = (
+        f'<html><head><link rel="canonical" href="https://www.harbour.example/ferry">{head}'
+        f"</head><body><article><p>{text}</p></article></body></html>"
+    )
+    (article,) = extract_bytes(page.encode(), path="site.html")
+    assert article.source == source
+
+
+@pytest.mark.parametrize(
     ("stamp", "expected"),
     [
         # A local offset states the publisher's own day: it beats the url's date.

@@ -77,6 +77,8 @@ _META_AUTHORS = (
     "byl",
 )
 _AUTHOR_LABELS = frozenset(["written by", "author", "verfasst von", "geschrieben von", "autor"])
+# A site "name" that is an address: "https://www.fr.de", "www.kas.de".
+_ADDRESS = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|\u2013|\u2014|::|\u00bb|\u00b7|:)\s+")
 _BYLINE_XPATH = (
     "//*[@itemprop='author' or @rel='author' or contains(@class, 'byline') "
@@ -368,20 +370,25 @@ class _Page:
         return []
 
     def site_name(self) -> str:
-        publisher = self.ld.get("publisher")
-        ld_name = _ld_names(publisher)
-        return (
-            self.first_meta("og:site_name")
-            or (ld_name[0] if ld_name else "")
-            or (self.first_meta("application-name"))
+        """The publication's name: og:site_name, the JSON-LD publisher, application-name.
+        Some sites give their address there ("https://www.fr.de"): a name that follows is
+        preferred, and an address alone gives its host ("fr.de")."""
+        publisher = _ld_names(self.ld.get("publisher"))
+        candidates = (
+            self.first_meta("og:site_name"),
+            publisher[0] if publisher else "",
+            self.first_meta("application-name"),
         )
+        names = [name for name in candidates if name]
+        if not names:
+            return ""
+        return next((name for name in names if not _ADDRESS.match(name)), _host(names[0]))
 
     def source(self, url: str) -> str:
         site = self.site_name()
         if site or not url:
             return site
-        host = urlsplit(url).hostname or ""
-        return host.removeprefix("www.")
+        return _host(url)
 
     def date(self) -> dt.datetime | None:
         """The first publication date the page states (JSON-LD, meta tags, ``<time>``)."""
@@ -509,6 +516,16 @@ def _ld_names(value: Any) -> list[str]:
         if isinstance(item, str):
             names.append(clean_space(item))
     return names
+
+
+def _host(address: str) -> str:
+    """The host of a URL or of a bare "www." address, without "www."."""
+    with_scheme = address if "://" in address else "//" + address
+    try:
+        host = urlsplit(with_scheme).hostname or ""
+    except ValueError:  # a malformed address ("http://[x")
+        return ""
+    return host.removeprefix("www.")
 
 
 def _strip_site(title: str, site: str) -> str:
