@@ -187,6 +187,29 @@ def test_deeply_nested_divs_finish_fast_and_say_so():
     assert problems == ["markup nested more than 256 levels deep: the deeper part was dropped"]
 
 
+def test_a_page_of_too_many_elements_gives_its_metadata_and_paragraphs_fast():
+    # 1 MB of paragraphs, each 25 <div>s deep: 75,000 elements kept trafilatura, htmldate
+    # and the byline searches busy for 7 s.
+    ld = '{"@type": "NewsArticle", "headline": "Ferry", "datePublished": "2021-06-02", '
+    ld += '"author": {"@type": "Person", "name": "Ines Harbour"}}'
+    stack = "<div>" * 25 + "<p>Notice {}: the ferry leaves at dawn.</p>" + "</div>" * 25
+    stacks = "".join(stack.format(n) for n in range(2_900))
+    page = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head>'
+        f"<body><p>By Someone Else</p>{stacks}</body></html>"
+    )
+    problems: list[str] = []
+    started = time.perf_counter()
+    (article,) = extract_bytes(page.encode(), path="wide.html", on_problem=problems.append)
+    assert time.perf_counter() - started < 3
+    assert problems == ["markup of 75,405 elements: only its metadata and paragraphs were read"]
+    assert article.authors == ("Ines Harbour",)
+    assert article.date == dt.datetime(2021, 6, 2)
+    paragraphs = article.body.split("\n\n")
+    assert paragraphs[:2] == ["By Someone Else", "Notice 0: the ferry leaves at dawn."]
+    assert len(paragraphs) == 2_901
+
+
 def test_huge_page_is_truncated_and_reported():
     paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "</p>"
     page = ("<html><body><article>" + paragraph * 5000 + "</article></body></html>").encode()

@@ -19,7 +19,7 @@ import trafilatura
 from search.extract.boilerplate import drop_hidden, is_boilerplate
 from search.extract.common import clean_space
 
-__all__ = ["article_body", "paragraphs"]
+__all__ = ["article_body", "every_paragraph", "paragraphs"]
 
 # Blocks that hold text only: a <p>, or a <div> with no block inside it.
 _TEXT_BLOCKS_XPATH = (
@@ -45,6 +45,13 @@ def article_body(tree: lxml.html.HtmlElement) -> str:
         text = "\n".join(_paragraph_texts(tree))
     lines = [line for line in text.splitlines() if not is_boilerplate(line)]
     return _with_repeats(paragraphs("\n".join(lines)), tree)
+
+
+def every_paragraph(tree: lxml.html.HtmlElement) -> str:
+    """The text of every visible ``<p>`` of ``tree``, furniture lines left out: a body read
+    in time proportional to the page, for pages too large for trafilatura."""
+    drop_hidden(tree)
+    return paragraphs("\n".join(t for t in _paragraph_texts(tree) if not is_boilerplate(t)))
 
 
 def paragraphs(text: str) -> str:

@@ -25,7 +25,7 @@ import lxml.etree
 import lxml.html
 import trafilatura.metadata
 
-from search.extract.body import article_body, paragraphs
+from search.extract.body import article_body, every_paragraph, paragraphs
 from search.extract.common import (
     BadInput,
     Report,
@@ -36,9 +36,13 @@ from search.extract.common import (
 )
 from search.models import Article
 
-__all__ = ["extract_html", "html_to_text"]
+__all__ = ["MAX_ELEMENTS", "extract_html", "html_to_text"]
 
 MAX_HTML_CHARS = 5_000_000
+# News pages hold a few thousand elements (1,113 real pages: median 691, largest 10,106).
+# Past this, a page built to be huge would keep trafilatura, htmldate and the byline
+# searches busy for minutes: only its metadata and its paragraphs are read.
+MAX_ELEMENTS = 30_000
 # libxml2 stops building the tree at this depth; whatever is nested deeper is lost.
 _MAX_DEPTH_ERROR = "Excessive depth"
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
@@ -107,13 +111,17 @@ def extract_html(text: str, *, path: str, report: Report) -> Article:
     nor a title with a description.
     """
     tree = parse_html(text, report)
-    page = _Page(tree)
+    elements = int(tree.xpath("count(//*)"))
+    huge = elements > MAX_ELEMENTS
+    if huge:
+        report(f"markup of {elements:,} elements: only its metadata and paragraphs were read")
+    page = _Page(tree, markup=not huge)
     url = page.url()
     title = page.title()
     summary = page.summary()
     authors = page.authors()
-    date = _date(tree, page, url)
-    body = _drop_leading_title(article_body(tree), title)
+    date = page.date() if huge else _date(tree, page, url)
+    body = _drop_leading_title(every_paragraph(tree) if huge else article_body(tree), title)
     if not body and not (title and summary):
         raise BadInput("no article text found")
     return Article(
@@ -216,10 +224,12 @@ def _htmldate(tree: lxml.html.HtmlElement, url: str, *, extensive: bool) -> dt.d
 
 
 class _Page:
-    """Metadata look-ups on one parsed page: JSON-LD first, then meta tags, then markup."""
+    """Metadata look-ups on one parsed page: JSON-LD first, then meta tags, then markup
+    (bylines and credits only when ``markup``)."""
 
-    def __init__(self, tree: lxml.html.HtmlElement) -> None:
+    def __init__(self, tree: lxml.html.HtmlElement, *, markup: bool = True) -> None:
         self.tree = tree
+        self.markup = markup
         self.meta = _meta_tags(tree)
         self.ld, self.ld_ids = _json_ld_article(tree)
 
@@ -285,9 +295,7 @@ class _Page:
             lambda: [v for name in _META_AUTHORS for v in self.meta.get(name, ())],
             lambda: [v for v in self.meta.get("article:author", ()) if not urls.match(v)],
             self._labelled_author,
-            self._bylines,
-            self._marked_authors,
-            self._credits,
+            *((self._bylines, self._marked_authors, self._credits) if self.markup else ()),
             lambda: organisations,
         ):
             names = clean_authors(values())
