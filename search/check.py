@@ -213,6 +213,12 @@ class _Check:
             missing, changed = _compare_states(states)
             new, unreadable = self._unindexed(given, folders, states, follow_symlinks)
         self.notes.extend(_leftovers(self.path, self.ix, self.reader))
+        older = sum(not state.read_by_these_readers for state in states.values())
+        if older:
+            self.notes.append(
+                f"{older} files were read by an older version of the readers: the next "
+                "search index reads them again"
+            )
         duplicates = sorted(article_id for article_id, n in self.ids.items() if n > 1)
         return CheckReport(
             path=self.path,

@@ -1,8 +1,9 @@
 """Articles -> index: sync folders of files, add and delete articles from code.
 
 A sync compares the files on disk with the file states recorded in the index
-(:data:`search.schema.FILE_FIELD`): new and changed files are read again, files that
-disappeared lose their articles, unchanged files are not opened. Work is committed in
+(:data:`search.schema.FILE_FIELD`): new and changed files are read again, and so are
+files an older version of the readers read (:data:`search.extract.READER_VERSION`);
+files that disappeared lose their articles, unchanged files are not opened. Work is committed in
 batches, each file's deletions and additions in the same commit, so an interrupted run
 leaves the index as the last commit left it and the next run finishes the job.
 """
@@ -425,7 +426,8 @@ class _SyncRun:
             self.tally.skipped.append(Skipped(path, "not a regular file"))
             return None
         old = self.states.get(path)
-        if old and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size):
+        same = old and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size)
+        if same and old.read_by_these_readers:
             self.tally.unchanged += self._count(old)
             return None
         return FileTask(path, stat.st_mtime_ns, stat.st_size, old)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import ExtractError
-from search.extract import extract_file
+from search.extract import READER_VERSION, extract_file
 from search.schema import document_for
 
 __all__ = [
@@ -53,25 +53,38 @@ MAX_WORKERS = 3
 
 @dataclass(frozen=True)
 class FileState:
-    """What the index recorded about one file when it was last read."""
+    """What the index recorded about one file when it was last read, and by which version
+    of the readers (:data:`~search.extract.READER_VERSION`)."""
 
     path: str
     mtime_ns: int
     size: int
     sha1: str
+    reader: int
 
     @property
     def key(self) -> str:
-        """The term stored in ``FILE_FIELD`` for this state."""
-        return f"{self.path}\t{self.mtime_ns}\t{self.size}\t{self.sha1}"
+        """The term stored in ``FILE_FIELD`` for this state (for readers of version 1, the
+        term as it was written before versions were recorded)."""
+        key = f"{self.path}\t{self.mtime_ns}\t{self.size}\t{self.sha1}"
+        return key if self.reader == 1 else f"{key}\tr{self.reader}"
+
+    @property
+    def read_by_these_readers(self) -> bool:
+        """False when an older version of the readers read the file."""
+        return self.reader == READER_VERSION
 
     @classmethod
     def parse(cls, key: str) -> FileState | None:
         """Read a state back from its term; None if the term is malformed."""
+        rest, _, last = key.rpartition("\t")
+        reader = 1  # a term without a version ends with the hash ("...\t<sha1>")
+        if last[:1] == "r" and last[1:].isdigit():
+            key, reader = rest, int(last[1:])
         parts = key.rsplit("\t", 3)
         if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
             return None
-        return cls(parts[0], int(parts[1]), int(parts[2]), parts[3])
+        return cls(parts[0], int(parts[1]), int(parts[2]), parts[3], reader)
 
 
 @dataclass(frozen=True)
@@ -143,8 +156,9 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
     prepared = Prepared(task)
     try:
         sha1 = hash_file(task.path)
-        prepared.state = FileState(task.path, task.mtime_ns, task.size, sha1)
-        if task.old is not None and task.old.sha1 == sha1:
+        prepared.state = FileState(task.path, task.mtime_ns, task.size, sha1, READER_VERSION)
+        old = task.old
+        if old is not None and old.sha1 == sha1 and old.read_by_these_readers:
             return prepared
         articles = extract_file(task.path, on_problem=prepared.problems.append)
     except ExtractError as exc:

@@ -49,6 +49,7 @@ def test_all_is_sorted_and_complete():
     assert extract.__all__ == sorted(extract.__all__)
     assert set(extract.__all__) == {
         "ARTICLE_SUFFIXES",
+        "READER_VERSION",
         "extract_bytes",
         "extract_file",
         "is_article_file",

@@ -13,8 +13,11 @@ import pytest
 from whoosh import index as whoosh_index
 
 import search.indexer as indexer_module
-from search import Article, IndexBusyError, Indexer, Searcher, Skipped
+import search.prepare as prepare_module
+from search import Article, IndexBusyError, Indexer, Searcher, Skipped, check_index
+from search.extract import READER_VERSION
 from search.indexer import walk_article_files
+from search.prepare import FileState
 
 
 def sync(index_dir: Path, *paths: Path, **options: object):
@@ -68,6 +71,40 @@ def test_touched_but_identical_file_is_unchanged(corpus: Path, tmp_path: Path) -
     sync(tmp_path / "ix", corpus)
     bump(corpus / "feeds" / "wire.jsonl")
     assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+
+
+def test_files_an_older_reader_read_are_read_again(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Readers of version 1 wrote the file states of indexes from before versions were
+    # recorded, and in their format.
+    with monkeypatch.context() as patch:
+        patch.setattr(prepare_module, "READER_VERSION", 1)
+        sync(tmp_path / "ix", corpus)
+    assert READER_VERSION > 1
+    assert check_index(tmp_path / "ix", [corpus]).notes == (
+        "5 files were read by an older version of the readers: the next search index reads "
+        "them again",
+    )
+    bump(corpus / "feeds" / "wire.jsonl")  # touched, the same bytes: read again all the same
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (0, 8, 0, 0)
+    assert report.problems == ()
+    assert len(all_ids(tmp_path / "ix")) == 8
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+    assert check_index(tmp_path / "ix", [corpus]).notes == ()
+
+
+def test_a_file_state_recorded_before_reader_versions_was_read_by_version_1() -> None:
+    sha1 = "0123456789abcdef0123456789abcdef01234567"
+    old = FileState.parse(f"news/a\tb.txt\t1700000000\t512\t{sha1}")
+    assert old == FileState("news/a\tb.txt", 1_700_000_000, 512, sha1, 1)
+    assert FileState.parse(old.key) == old
+    assert old.key == f"news/a\tb.txt\t1700000000\t512\t{sha1}"
+    new = FileState("news/a\tb.txt", 1_700_000_000, 512, sha1, 2)
+    assert new.key == f"{old.key}\tr2"
+    assert FileState.parse(new.key) == new
+    assert FileState.parse("news/a.txt\tnot a time\t512\tr2") is None
 
 
 def test_changed_jsonl_updates_its_records(corpus: Path, tmp_path: Path) -> None:

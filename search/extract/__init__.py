@@ -33,7 +33,18 @@ from search.extract.records import extract_records, looks_like_json_lines
 from search.extract.text import extract_text
 from search.models import Article
 
-__all__ = ["ARTICLE_SUFFIXES", "extract_bytes", "extract_file", "is_article_file"]
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "READER_VERSION",
+    "extract_bytes",
+    "extract_file",
+    "is_article_file",
+]
+
+# Raised whenever what the readers return for some file changes (a better body, a name
+# read where it was missed): the index records it with each file, and a sync reads again
+# the files an older reader read. Indexes from before the number was recorded count as 1.
+READER_VERSION = 2
 
 _HTML = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 _TEXT = frozenset({".txt", ".text"})
