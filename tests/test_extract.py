@@ -732,6 +732,12 @@ def test_parse_date(value, expected):
         (["Copyright Example Media GmbH, Hamburg, Germany"], ()),
         (["Redacci&oacute;n Central"], ("Redacci\u00f3n Central",)),
         (["Name", "Unbenannt", "publisher"], ()),
+        # Labels beside the name, or read instead of it.
+        (["Article by", "Autor", "Posted by"], ()),
+        (["Post author By Helge Fahrnberger"], ("Helge Fahrnberger",)),
+        (["Zeige alle Beitr\u00e4ge von Petra Ruland"], ("Petra Ruland",)),
+        (["Interview: Jens Bergmann Foto: Michael Hudler"], ("Jens Bergmann",)),
+        (["Justus von Daniels"], ("Justus von Daniels",)),
     ],
 )
 def test_clean_authors(bylines, expected):

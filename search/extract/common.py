@@ -265,6 +265,13 @@ _NOT_NAMES = frozenset(
         "publisher",
         "super user",
         "unbenannt",
+        # Labels read in place of the name they stand beside.
+        "author",
+        "autor",
+        "autorin",
+        "text",
+        "datum",
+        "follow",
     ]
 )
 # A legal form ("Example GmbH", "Acme Ltd", "Verein e.V.") or a copyright notice names a
@@ -277,18 +284,20 @@ _COMPANY = re.compile(
 )
 _BY_PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|story|text|words|view all posts|view posts|"
-    r"more (?:posts|articles|stories)|articles|stories|posts)\s+)?by[:\s]+|"
-    r"^(?:author|authors|byline|written by|reporting by)\s*[:\-]\s*|"
+    r"more (?:posts|articles|stories)|articles?|stories|posts?|post author)\s+)?by(?:[:\s]+|$)|"
+    r"^(?:author|authors|byline|written by|reporting by|interview)\s*[:\-]\s*|"
     # The same credits in the other languages of the pages we read (German, French, ...).
-    r"^(?:(?:text|ver\u00f6ffentlicht|geschrieben|verfasst|publi\u00e9|\u00e9crit|escrito|"
-    r"publicado|scritto|pubblicato)\s+)?(?:von|par|por|di|door|av|af)[:\s]+|"
+    r"^(?:(?:text|ver\u00f6ffentlicht|geschrieben|verfasst|erstellt|artikel|beitrag|"
+    r"(?:zeige )?alle beitr\u00e4ge|zum profil|publi\u00e9|\u00e9crit|escrito|publicado|scritto|"
+    r"pubblicato)\s+)?(?:von|par|por|di|door|av|af)(?:[:\s]+|$)|"
     r"^(?:autor|autorin|auteur|autore|autores|redakteur|redakteurin)\s*[:\-]?\s+",
     re.IGNORECASE,
 )
 # What follows a name on many bylines: a second credit, a job, a date or "Updated 10:30".
 _BYLINE_TRAILER = re.compile(
     r"\s+(?:[|\u2022\u00b7]|-{1,2}|\u2013|\u2014)\s+"
-    r"|\b(?:edited|photographs?|illustrations?|additional reporting|updated|published|posted)"
+    r"|\b(?:edited|photographs?|photos?|fotos?|illustrations?|additional reporting|updated"
+    r"|published|posted)"
     r"\b.*|\s(?:on\s+)?(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b.*"
     r"|\s(?:on\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d.*",
     re.IGNORECASE,
