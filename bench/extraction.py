@@ -6,8 +6,9 @@
 
 Runs ``search.extract.extract_bytes`` (what ``search index`` uses), trafilatura on its own
 and readability-lxml on its own (``pip install -e ".[bench]"``) over two dev sets, each
-reader in a fresh process of its own, one page at a time, and prints one table per set. With ``--split all`` (the default) it also writes the tables into
-the "extraction" section of docs/benchmarks.md.
+reader in a fresh process of its own, one page at a time, and prints one table per set.
+With ``--split all`` (the default) it also writes the tables into the "extraction" section
+of docs/benchmarks.md.
 
 All readers get the same input: the page's bytes (gunzipped), decoded by
 ``search.extract.decode.decode`` (BOM, ``<meta charset>``, UTF-8, then a guess); our reader
