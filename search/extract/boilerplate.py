@@ -36,6 +36,11 @@ _CALL_TO_ACTION = re.compile(
     r"|\bnewsletter(?: abonnieren)?$|we want to hear what you think"
     r"|download (?:the|our) [\w ]{0,40}apps?\b"
 )
+# A count of reader comments or shares, a link to them: "5 Kommentare", "- 12 comments".
+_COUNTER_LINK = re.compile(
+    r"^[-\u2022]?\s*\d[\d.,]*\s+(?:comments?|kommentare?|commentaires?|comentarios?"
+    r"|commenti|reacties|shares?)$"
+)
 _FURNITURE_LABELS = frozenset(
     [
         "advertisement",
@@ -70,12 +75,15 @@ _FURNITURE_LABELS = frozenset(
 
 def is_boilerplate(line: str) -> bool:
     """Return True for a line of page furniture rather than article text: a "Read more:"
-    link to another story, a lone "Advertisement" label, a copyright notice, a request to
-    subscribe or follow. Lines over 200 characters are always article text."""
+    link to another story, a lone "Advertisement" label, a count of comments, a copyright
+    notice, a request to subscribe or follow. Lines over 200 characters are always article
+    text."""
     folded = line.strip().casefold()
     if len(folded) > 200:
         return False
-    if _CROSS_REFERENCE.match(folded) or _COPYRIGHT.search(folded):
+    if _CROSS_REFERENCE.match(folded) or _COUNTER_LINK.match(folded):
+        return True
+    if _COPYRIGHT.search(folded):
         return True
     return bool(_CALL_TO_ACTION.search(folded)) or folded.strip(" :.|•·-") in _FURNITURE_LABELS
 
