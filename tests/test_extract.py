@@ -275,6 +275,8 @@ def test_boilerplate_lines_are_dropped_from_the_body():
         ("Sign up to get the best stories of the week", False),
         ("- 5 Kommentare", False),
         ("12 comments", False),
+        ("Bild 3 von 12", False),
+        ("1 of 5", False),
         ("12 comments on the plan reached the council before the vote.", True),
         ("Related to the closure, the council said the pier would reopen in May.", True),
         ("Subscribers to the ferry pass rose by a fifth, the operator said.", True),

@@ -36,10 +36,12 @@ _CALL_TO_ACTION = re.compile(
     r"|\bnewsletter(?: abonnieren)?$|we want to hear what you think"
     r"|download (?:the|our) [\w ]{0,40}apps?\b"
 )
-# A count of reader comments or shares, a link to them: "5 Kommentare", "- 12 comments".
+# A count of reader comments or shares, a link to them: "5 Kommentare", "- 12 comments";
+# the counter of a slide show: "Bild 3 von 12", "Photo 3 of 12", "3/12".
 _COUNTER_LINK = re.compile(
     r"^[-\u2022]?\s*\d[\d.,]*\s+(?:comments?|kommentare?|commentaires?|comentarios?"
     r"|commenti|reacties|shares?)$"
+    r"|^(?:(?:bild|foto|image|photo|slide|imagen|immagine)\s+)?\d+\s*(?:/|of|von|de|sur|di)\s*\d+$"
 )
 _FURNITURE_LABELS = frozenset(
     [
@@ -75,9 +77,9 @@ _FURNITURE_LABELS = frozenset(
 
 def is_boilerplate(line: str) -> bool:
     """Return True for a line of page furniture rather than article text: a "Read more:"
-    link to another story, a lone "Advertisement" label, a count of comments, a copyright
-    notice, a request to subscribe or follow. Lines over 200 characters are always article
-    text."""
+    link to another story, a lone "Advertisement" label, a count of comments or of slides, a
+    copyright notice, a request to subscribe or follow. Lines over 200 characters are always
+    article text."""
     folded = line.strip().casefold()
     if len(folded) > 200:
         return False
