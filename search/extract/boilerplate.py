@@ -41,7 +41,8 @@ _CALL_TO_ACTION = re.compile(
 _COUNTER_LINK = re.compile(
     r"^[-\u2022]?\s*\d[\d.,]*\s+(?:comments?|kommentare?|commentaires?|comentarios?"
     r"|commenti|reacties|shares?)$"
-    r"|^(?:(?:bild|foto|image|photo|slide|imagen|immagine)\s+)?\d+\s*(?:/|of|von|de|sur|di)\s*\d+$"
+    r"|^(?:(?:bild|foto|image|photo|slide|imagen|immagine)\s+)?"
+    r"\d+\s*(?:/|of|von|de|sur|di)\s*\d+$"
 )
 _FURNITURE_LABELS = frozenset(
     [
@@ -83,9 +84,8 @@ def is_boilerplate(line: str) -> bool:
     folded = line.strip().casefold()
     if len(folded) > 200:
         return False
-    if _CROSS_REFERENCE.match(folded) or _COUNTER_LINK.match(folded):
-        return True
-    if _COPYRIGHT.search(folded):
+    marked = _CROSS_REFERENCE.match(folded) or _COUNTER_LINK.match(folded)
+    if marked or _COPYRIGHT.search(folded):
         return True
     return bool(_CALL_TO_ACTION.search(folded)) or folded.strip(" :.|•·-") in _FURNITURE_LABELS
 

@@ -3,8 +3,10 @@
 The page is parsed once. Metadata comes from JSON-LD, OpenGraph/meta tags, ``<time>`` and
 byline elements on that tree; the date from htmldate on the same tree, with the page's
 stated date as a fallback and for the time of day; the body from trafilatura given the same
-tree (it copies the tree before pruning it; see ``body.py``). htmldate is imported on first
-use because its import takes a second or two. Nothing here touches the network.
+tree (it copies the tree before pruning it; see ``body.py``). A page of more than
+MAX_ELEMENTS elements gets only the metadata of its JSON-LD and meta tags, and all its
+paragraphs. htmldate is imported on first use because its import takes a second or two.
+Nothing here touches the network.
 
 ``Article.date`` is naive and holds the date and time as the page states them, in the
 page's own time zone (see :func:`~search.extract.common.parse_date`): the calendar day is the
