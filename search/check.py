@@ -216,7 +216,7 @@ class _Check:
         older = sum(not state.read_by_these_readers for state in states.values())
         if older:
             self.notes.append(
-                f"{older} files were read by an older version of the readers: the next "
+                f"{older} files were read by an older version of news-search: the next "
                 "search index reads them again"
             )
         duplicates = sorted(article_id for article_id, n in self.ids.items() if n > 1)

@@ -107,8 +107,9 @@ def index(
 ) -> None:
     """Index the articles in PATHS (folders are read recursively).
 
-    New and changed files are (re)indexed, articles whose file disappeared are
-    removed, unchanged files are skipped. Reads .html/.htm, .txt, .json and .jsonl
+    New and changed files are (re)indexed, and so are files an older version of
+    news-search read; articles whose file disappeared are removed, unchanged files are
+    skipped. Reads .html/.htm, .txt, .json and .jsonl
     files (also gzipped). Exits 1 if some files could not be read; the others are
     indexed all the same.
 
@@ -128,6 +129,12 @@ def index(
         if not quiet:
             for item in report.problems:
                 click.echo(f"warning: {item.path}: {item.reason}", err=True)
+            if report.reread:
+                click.echo(
+                    f"note: {report.reread} files were read again: an older version of "
+                    "news-search had read them",
+                    err=True,
+                )
         click.echo(_summary_line(report))
     if report.skipped:
         sys.exit(1)

@@ -85,6 +85,7 @@ class _Tally:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    reread: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[Skipped] = field(default_factory=list)
 
@@ -334,6 +335,7 @@ class Indexer:
             skipped=tuple(tally.skipped),
             problems=tuple(tally.problems),
             seconds=time.perf_counter() - started,
+            reread=tally.reread,
         )
 
 
@@ -430,6 +432,7 @@ class _SyncRun:
         if same and old.read_by_these_readers:
             self.tally.unchanged += self._count(old)
             return None
+        self.tally.reread += bool(old and not old.read_by_these_readers)
         return FileTask(path, stat.st_mtime_ns, stat.st_size, old)
 
     def _count(self, state: FileState) -> int:

@@ -252,6 +252,8 @@ class SyncReport:
 
     ``skipped`` lists the files that gave no article, ``problems`` the parts of files
     that were passed over (a broken line of a JSON Lines file, a duplicate id).
+    ``reread`` counts the files read again because an older version of the readers had
+    read them (see ``search.extract.READER_VERSION``).
     """
 
     added: int = 0
@@ -261,6 +263,7 @@ class SyncReport:
     skipped: tuple[Skipped, ...] = ()
     problems: tuple[Skipped, ...] = ()
     seconds: float = 0.0
+    reread: int = 0
 
     @property
     def changed(self) -> bool:
@@ -277,6 +280,7 @@ class SyncReport:
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "problems": [{"path": s.path, "reason": s.reason} for s in self.problems],
             "seconds": round(self.seconds, 3),
+            "reread": self.reread,
         }
 
 

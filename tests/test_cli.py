@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import search.prepare
 from search.cli import main
 
 HIT_KEYS = [
@@ -43,6 +44,22 @@ def test_index_prints_one_summary_line(corpus: Path, tmp_path: Path) -> None:
     assert first.stderr == ""
     again = run("index", str(corpus), "--index", index)
     assert again.stdout.startswith("0 added, 0 updated, 0 removed, 8 unchanged, 0 files skipped")
+
+
+def test_index_says_why_it_reads_every_file_again(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = str(tmp_path / "ix")
+    with monkeypatch.context() as patch:
+        patch.setattr(search.prepare, "READER_VERSION", 1)
+        run("index", str(corpus), "--index", index)
+    result = run("index", str(corpus), "--index", index)
+    assert (
+        result.stderr
+        == "note: 5 files were read again: an older version of news-search had read them\n"
+    )
+    assert result.stdout.startswith("0 added, 8 updated, 0 removed, 0 unchanged, 0 files skipped")
+    assert json.loads(run("index", str(corpus), "--index", index, "--json").stdout)["reread"] == 0
 
 
 def test_index_reports_each_bad_file_and_exits_1(corpus: Path, tmp_path: Path) -> None:

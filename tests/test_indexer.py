@@ -83,15 +83,18 @@ def test_files_an_older_reader_read_are_read_again(
         sync(tmp_path / "ix", corpus)
     assert READER_VERSION > 1
     assert check_index(tmp_path / "ix", [corpus]).notes == (
-        "5 files were read by an older version of the readers: the next search index reads "
+        "5 files were read by an older version of news-search: the next search index reads "
         "them again",
     )
     bump(corpus / "feeds" / "wire.jsonl")  # touched, the same bytes: read again all the same
     report = sync(tmp_path / "ix", corpus)
     assert counts(report) == (0, 8, 0, 0)
+    assert report.reread == 5
     assert report.problems == ()
     assert len(all_ids(tmp_path / "ix")) == 8
-    assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+    again = sync(tmp_path / "ix", corpus)
+    assert counts(again) == (0, 0, 0, 8)
+    assert again.reread == 0
     assert check_index(tmp_path / "ix", [corpus]).notes == ()
 
 
