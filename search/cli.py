@@ -42,6 +42,10 @@ class SearchGroup(click.Group):
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # The reader of the output went away (`search query ... | head`): click stops
+            # quietly, exit status 1.
+            raise
         except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
             _fail(f"unexpected {type(exc).__name__}: {exc} - please report this")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,22 @@ def test_index_says_why_it_reads_every_file_again(
     )
     assert result.stdout.startswith("0 added, 8 updated, 0 removed, 0 unchanged, 0 files skipped")
     assert json.loads(run("index", str(corpus), "--index", index, "--json").stdout)["reread"] == 0
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    # `search extract page.html | head -c 10`: the reader leaves long before the output ends.
+    page = tmp_path / "long.html"
+    sentences = "The ferry leaves at dawn and returns at dusk. " * 10_000
+    page.write_text(
+        f"<html><head><title>Ferry</title></head><body><p>{sentences}</p></body></html>"
+    )
+    command = [sys.executable, "-c", "from search.cli import main; main()", "extract", str(page)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10) == b"Ferry\nid: "
+    process.stdout.close()
+    assert process.stderr.read() == b""
+    assert process.wait(timeout=60) == 1
 
 
 def test_index_reports_each_bad_file_and_exits_1(corpus: Path, tmp_path: Path) -> None:
