@@ -8,6 +8,7 @@ place, :class:`SearchGroup`, so no traceback ever reaches a user.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
 from collections import Counter
@@ -33,6 +34,7 @@ class SearchGroup(click.Group):
     """A click group that turns every error into a message and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        _tolerant_output()
         try:
             return super().invoke(ctx)
         except search.SearchError as exc:
@@ -48,6 +50,14 @@ class SearchGroup(click.Group):
             raise
         except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
             _fail(f"unexpected {type(exc).__name__}: {exc} - please report this")
+
+
+def _tolerant_output() -> None:
+    """Print a character the terminal's encoding lacks ("„" on a latin-1 terminal) as "?"
+    rather than stop on it."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def _fail(message: str) -> None:

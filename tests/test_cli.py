@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -78,6 +79,20 @@ def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
     process.stdout.close()
     assert process.stderr.read() == b""
     assert process.wait(timeout=60) == 1
+
+
+def test_a_terminal_that_lacks_a_character_shows_a_question_mark(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    title = "\u201eGl\u00fcck\u201c in Z\u00fcrich"
+    text = "The lake ferries of Z\u00fcrich carried more people this summer than ever before. "
+    page.write_text(
+        f"<html><head><title>{title}</title></head><body><p>{text * 3}</p></body></html>"
+    )
+    command = [sys.executable, "-c", "from search.cli import main; main()", "extract", str(page)]
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    result = subprocess.run(command, capture_output=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode("latin-1").splitlines()[0] == "?Gl\u00fcck? in Z\u00fcrich"
 
 
 def test_index_reports_each_bad_file_and_exits_1(corpus: Path, tmp_path: Path) -> None:
