@@ -51,7 +51,8 @@ Metrics (identical for both readers):
 * **date same day**: over pages with an expected date, the extracted date falls on the
   expected calendar day. Our reader returns the page's local date (offset dropped); an
   expected time with an offset is accepted on its local day or its UTC day (both readers
-  alike).
+  alike). **date invented**: over pages annotated with no date (``""``, trafilatura-eval
+  only), the share where the reader returns a date anyway.
 * **pages/s**: pages / seconds spent inside the reader (decoding included, reading the
   file from disk not), after one warm-up page so one-time imports are not counted.
 * **peak MiB**: peak resident memory of the reader's process (``ru_maxrss``), which
@@ -223,7 +224,7 @@ def read_readability(page: bytes) -> Output:
 
 
 # Metrics a reader has nothing for: shown as "-", not as a score of 0.
-_NOT_READ = {"readability": ("author found", "author invented", "date same day")}
+_NOT_READ = {"readability": ("author found", "author invented", "date same day", "date invented")}
 
 _READER_FUNCTIONS: dict[str, Callable[[bytes], Output]] = {
     "ours": read_ours,
@@ -343,6 +344,9 @@ def score(cases: list[Case], outputs: list[Output]) -> dict[str, tuple[float, in
         result["author invented"] = _share([bool(o.authors) for o in unauthored])
     dated = [(c, o) for c, o in pairs if c.date]
     result["date same day"] = _share([same_day(o.date, c.date) for c, o in dated])
+    undated = [o for c, o in pairs if c.date == ""]
+    if undated:
+        result["date invented"] = _share([bool(o.date) for o in undated])
     return result
 
 
@@ -464,6 +468,7 @@ snippets wrongly found, summed over pages; **title exact**, equal after normalis
 white space, quotes and dashes; **title near**, title token F1 >= 0.9; **author found**, all
 words of one expected name extracted; **author invented**, an author returned for a page
 annotated as having none; **date same day**, the expected calendar day (local or UTC);
+**date invented**, a date returned for a page annotated as having none;
 **pages/s**, single process, reading time excluded, noisy on a shared machine: compare the
 columns of one run. Rules were tuned on even pages; the "odd pages, held out" tables score
 the same run on the other half only."""
