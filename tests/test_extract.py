@@ -434,6 +434,17 @@ def ferry_page_date(url_day: str, *, head: str = "", article: str = "") -> dt.da
     return found.date
 
 
+def test_a_lone_year_on_the_page_is_not_its_date():
+    # htmldate's extensive search reads "2019" as 1 January 2019.
+    text = "The harbour board met on Tuesday to agree the summer timetable for the ferries. "
+    footer = '<footer><p class="copy">Harbour Times 2019</p></footer>'
+    page = f"<html><body><article><p>{text * 4}</p></article>{footer}</body></html>"
+    (article,) = extract_bytes(page.encode(), path="year.html")
+    assert article.date is None
+    (dated,) = extract_bytes(page.replace("2019", "12 March 2019").encode(), path="day.html")
+    assert dated.date == dt.datetime(2019, 3, 12)
+
+
 def test_sentence_starting_with_by_is_not_a_credit():
     page = (
         b"<html><body><article><p>By Monday the Roads were dry again.</p>"
