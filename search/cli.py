@@ -79,6 +79,13 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
+def _check_date_order(options: dict[str, Any]) -> None:
+    """A --since after --until is a usage error (exit 2), not a silent empty answer."""
+    since, until = options.get("since"), options.get("until")
+    if since and until and search.parse_date_span(since)[0] >= search.parse_date_span(until)[1]:
+        raise click.UsageError(f"--since {since} is after --until {until}: nothing can match")
+
+
 @click.group(
     name="search", cls=SearchGroup, context_settings={"help_option_names": ["-h", "--help"]}
 )
@@ -278,6 +285,7 @@ def query(text: str, index_dir: str, as_json: bool, **options: Any) -> None:
     search query "oil prices" --since 1987-03 --sort -date --limit 20
     search query "oil" --facets source,year
     """
+    _check_date_order(options)
     options["mode"] = options["mode"] or "auto"
     with search.Searcher(index_dir) as searcher:
         results = searcher.search(text, **options)
@@ -385,6 +393,7 @@ def timeline(text: str, index_dir: str, as_json: bool, as_csv: bool, **options: 
     search timeline "taliban" --by week --since 2021-06
     search timeline "oil prices" --by month --csv > oil.csv
     """
+    _check_date_order(options)
     options["mode"] = options["mode"] or "auto"
     with search.Searcher(index_dir) as searcher:
         result = searcher.timeline(text, **options)

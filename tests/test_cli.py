@@ -226,6 +226,21 @@ def test_bad_option_value_is_usage_error(index_dir: Path) -> None:
     assert "Invalid value for '--since': bad date '2021-13'" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["query", "timeline"])
+def test_since_after_until_is_usage_error(index_dir: Path, command: str) -> None:
+    dates = ["--since", "2021-08-16", "--until", "2021-08-15"]
+    result = run(command, "kabul", *dates, "--index", str(index_dir))
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: --since 2021-08-16 is after --until 2021-08-15: nothing can match\n"
+    )
+    one_day = ["--since", "2021-08-15", "--until", "2021-08-15", "--json"]
+    found = run("query", "kabul", *one_day, "--index", str(index_dir))
+    assert [hit["title"] for hit in json.loads(found.stdout)["hits"]] == [
+        "Taliban Seize Kabul Airport Road"
+    ]
+
+
 def test_missing_index_names_the_command_to_run(tmp_path: Path) -> None:
     result = run("query", "x", "--index", str(tmp_path / "none"))
     assert result.exit_code == 1
