@@ -1246,10 +1246,13 @@ def parse_query(text: str, *, mode: str = "auto", strict: bool = True) -> Parsed
     filler words such as "what"). Explicit AND / OR / NOT always win. Empty text matches
     every article; text of stop words only matches none.
 
-    Raises ValueError for an unknown ``mode``. With ``strict`` (the default) raises
-    :class:`QuerySyntaxError` or :class:`UnknownFieldError` for malformed text; otherwise
-    never raises, repairs the text and lists each repair in ``warnings``.
+    Raises TypeError for a ``text`` that is not a str and ValueError for an unknown
+    ``mode``. With ``strict`` (the default) raises :class:`QuerySyntaxError` or
+    :class:`UnknownFieldError` for malformed text; otherwise never raises, repairs the
+    text and lists each repair in ``warnings``.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"the query text must be a str, not {type(text).__name__}")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
     if not text.strip():

@@ -169,7 +169,9 @@ class Searcher:
         ``explain`` fills each hit's score breakdown.
 
         Raises QuerySyntaxError (or UnknownFieldError) for a malformed query in strict
-        mode, and ValueError for a bad ``limit``, ``page``, ``sort`` or facet name.
+        mode, ValueError for a bad ``limit``, ``page``, ``sort`` or facet name, and
+        TypeError for a ``text`` that is not a str or a ``limit`` or ``page`` that is not
+        an int.
         """
         started = time.perf_counter()
         _check_paging(limit, page, sort)
@@ -427,6 +429,9 @@ def _retried(read):
 
 
 def _check_paging(limit: int, page: int, sort: str) -> None:
+    for name, value in (("limit", limit), ("page", page)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if page < 1:

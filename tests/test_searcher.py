@@ -206,6 +206,22 @@ def test_bad_arguments_raise(searcher: Searcher) -> None:
         searcher.search("x", since="2021-13")
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.search(None), "the query text must be a str, not NoneType"),
+        (lambda s: s.search(b"kabul"), "the query text must be a str, not bytes"),
+        (lambda s: s.timeline(42), "the query text must be a str, not int"),
+        (lambda s: s.search("kabul", limit="5"), "limit must be an int, not str"),
+        (lambda s: s.search("kabul", page=True), "page must be an int, not bool"),
+    ],
+)
+def test_arguments_of_the_wrong_type_raise_type_error(searcher: Searcher, call, message) -> None:
+    with pytest.raises(TypeError) as caught:
+        call(searcher)
+    assert str(caught.value) == message
+
+
 def test_missing_index_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError) as caught:
         Searcher(tmp_path / "nowhere")
