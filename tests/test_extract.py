@@ -754,6 +754,8 @@ def test_parse_date(value, expected):
         (["Zeige alle Beitr\u00e4ge von Petra Ruland"], ("Petra Ruland",)),
         (["Interview: Jens Bergmann Foto: Michael Hudler"], ("Jens Bergmann",)),
         (["Justus von Daniels"], ("Justus von Daniels",)),
+        (["Jan Roe", "Deutscher Journalist", "Kolumnist"], ("Jan Roe",)),
+        (["Jane Roe", "Jack Ma"], ("Jane Roe", "Jack Ma")),
     ],
 )
 def test_clean_authors(bylines, expected):

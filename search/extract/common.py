@@ -203,6 +203,25 @@ _ROLE_WORDS = frozenset(
         "phd",
         "mph",
         "rn",
+        # The same jobs in the other languages of the pages we read.
+        "journalistin",
+        "kolumnist",
+        "kolumnistin",
+        "korrespondent",
+        "korrespondentin",
+        "redakteur",
+        "redakteurin",
+        "reporterin",
+        "fotograf",
+        "fotografin",
+        "journaliste",
+        "chroniqueur",
+        "chroniqueuse",
+        "correspondant",
+        "correspondante",
+        "periodista",
+        "columnista",
+        "corresponsal",
     ]
 )
 # Words that make a byline an organisation ("Newsweek Pakistan", "Web Desk", "AFP").
@@ -315,7 +334,15 @@ def clean_authors(values: Iterable[str]) -> tuple[str, ...]:
     names: list[str] = []
     for value in values:
         names.extend(_split_byline(value))
+    # A job given as a name of its own after a name: "Jan Roe", "Deutscher Journalist".
+    names = names[:1] + [name for name in names[1:] if not _names_a_job(name)]
     return dedupe(names)[:10]
+
+
+def _names_a_job(name: str) -> bool:
+    # Degrees ("MA", "MD") are left out: "Ma" is also a family name.
+    words = (word.lower().strip(".") for word in name.split())
+    return any(len(word) > 3 and word in _ROLE_WORDS for word in words)
 
 
 def _split_byline(value: str) -> list[str]:
