@@ -623,6 +623,48 @@ def test_scraper_export_with_nested_authors_epoch_ms_and_html_body():
     )
 
 
+def test_news_please_record():
+    (article,) = read_all("news_please.json")
+    assert article.id == article.url == "https://www.lagoon-gazette.example/ferries/last-sailing"
+    assert article.title == "Lagoon ferry ends its season"
+    assert article.authors == ("Odile Marchetti",)
+    assert article.source == "lagoon-gazette.example"
+    assert article.date == dt.datetime(2021, 8, 14, 9, 30)  # date_publish, not date_download
+    assert article.summary == "The last ferry of the season sails on Sunday."
+    assert article.body == (
+        "The lagoon ferry makes its last crossing of the season on Sunday.\n\n"
+        "The operator will repaint the quokkaline hull over the winter."
+    )
+    assert article.language == "en"
+
+
+def test_new_york_times_search_response():
+    (article,) = read_all("nyt_search.json")
+    assert article.id == "https://www.nytimes.example/2021/08/15/business/grain-barges.html"
+    assert article.title == "Low River Strands Grain Barges"
+    assert article.authors == ("Ruth Okafor", "Lev Brandt")
+    assert article.source == "The New York Times"
+    assert article.date == dt.datetime(2021, 8, 15, 4, 0, 8)
+    assert article.summary == "Grain barges are stuck above the lock after the river fell."
+    assert article.body.startswith("Forty grain barges waited above the Tamsworth lock")
+    assert article.tags == ("Drought", "Tamsworth River")
+
+
+def test_guardian_search_response():
+    (article,) = read_all("guardian_search.json")
+    assert article.id == "https://www.guardian.example/world/2021/aug/15/orchard-frost"
+    assert article.title == "Late frost ruins the orchards of the Vale"
+    assert article.authors == ("Tamsin Greer",)
+    assert article.source == "guardian.example"  # no source field: the url's host
+    assert article.date == dt.datetime(2021, 8, 15, 18, 20, 5)
+    assert article.summary == "Growers count the cost of the coldest August night on record."
+    assert article.body == (
+        "A late frost blackened the blossom in the orchards of the Vale on Saturday night."
+        "\n\nGrowers said the damsonberry crop was lost."
+    )
+    assert article.tags == ("Farming", "Weather")
+
+
 def test_json_lines_in_a_json_file():
     articles = read_all("lines_in.json")
     assert [a.title for a in articles] == ["First", "Second"]

@@ -11,6 +11,7 @@ import email.utils
 import html
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 __all__ = [
     "BadInput",
@@ -18,12 +19,15 @@ __all__ = [
     "clean_authors",
     "clean_space",
     "dedupe",
+    "host_name",
+    "is_address",
     "is_organisation",
     "parse_date",
     "split_tags",
 ]
 
 Report = Callable[[str], None]
+_ADDRESS = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 
 
 class BadInput(Exception):
@@ -32,6 +36,21 @@ class BadInput(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+def is_address(text: str) -> bool:
+    """True for a web address given where a name belongs: "https://www.fr.de", "www.kas.de"."""
+    return bool(_ADDRESS.match(text))
+
+
+def host_name(address: str) -> str:
+    """The host of a URL or of a bare "www." address, without "www." ("" if malformed)."""
+    with_scheme = address if "://" in address else "//" + address
+    try:
+        host = urlsplit(with_scheme).hostname or ""
+    except ValueError:  # a malformed address ("http://[x")
+        return ""
+    return host.removeprefix("www.")
 
 
 def clean_space(text: str) -> str:

@@ -33,6 +33,8 @@ from search.extract.common import (
     Report,
     clean_authors,
     clean_space,
+    host_name,
+    is_address,
     parse_date,
     split_tags,
 )
@@ -83,8 +85,6 @@ _META_AUTHORS = (
     "byl",
 )
 _AUTHOR_LABELS = frozenset(["written by", "author", "verfasst von", "geschrieben von", "autor"])
-# A site "name" that is an address: "https://www.fr.de", "www.kas.de".
-_ADDRESS = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|\u2013|\u2014|::|\u00bb|\u00b7|:)\s+")
 _BYLINE_XPATH = (
     "//*[@itemprop='author' or @rel='author' or contains(@class, 'byline') "
@@ -401,13 +401,13 @@ class _Page:
         names = [name for name in candidates if name]
         if not names:
             return ""
-        return next((name for name in names if not _ADDRESS.match(name)), _host(names[0]))
+        return next((name for name in names if not is_address(name)), host_name(names[0]))
 
     def source(self, url: str) -> str:
         site = self.site_name()
         if site or not url:
             return site
-        return _host(url)
+        return host_name(url)
 
     def date(self) -> dt.datetime | None:
         """The first publication date the page states (JSON-LD, meta tags, ``<time>``)."""
@@ -535,16 +535,6 @@ def _ld_names(value: Any) -> list[str]:
         if isinstance(item, str):
             names.append(clean_space(item))
     return names
-
-
-def _host(address: str) -> str:
-    """The host of a URL or of a bare "www." address, without "www."."""
-    with_scheme = address if "://" in address else "//" + address
-    try:
-        host = urlsplit(with_scheme).hostname or ""
-    except ValueError:  # a malformed address ("http://[x")
-        return ""
-    return host.removeprefix("www.")
 
 
 def _strip_site(title: str, site: str) -> str:

@@ -21,6 +21,8 @@ from search.extract.common import (
     Report,
     clean_authors,
     clean_space,
+    host_name,
+    is_address,
     parse_date,
     split_tags,
 )
@@ -29,20 +31,42 @@ from search.models import Article
 
 __all__ = ["extract_records", "looks_like_json_lines"]
 
+# Names from news APIs and scrapers besides the obvious ones: news-please ("maintext",
+# "date_publish", "source_domain"), newspaper ("meta_description"), trafilatura
+# ("hostname"), Event Registry ("dateTimePub"), the New York Times ("web_url",
+# "lead_paragraph", its only text, "pub_date") and the Guardian ("webTitle",
+# "webPublicationDate").
 _FIELDS = {
-    "title": ("title", "headline", "name"),
-    "body": ("body", "text", "content", "article", "articlebody", "fulltext", "story"),
+    "title": ("title", "headline", "webtitle", "name"),
+    "body": (
+        "body", "text", "maintext", "content", "article", "articlebody", "fulltext", "story",
+        "leadparagraph",
+    ),
     "authors": ("authors", "author", "byline", "creator", "creators"),
     "date": (
-        "datepublished", "published", "publishedat", "publisheddate", "publishdate",
-        "pubdate", "date", "createdat", "created", "time", "timestamp",
+        "datepublished", "datepublish", "published", "publishedat", "publisheddate",
+        "publishdate", "publicationdate", "webpublicationdate", "datetimepub", "pubdate",
+        "date", "datetime", "createdat", "created", "time", "timestamp",
     ),
-    "url": ("url", "link", "href", "canonicalurl", "uri"),
-    "source": ("source", "sourcename", "site", "sitename", "publisher"),
-    "summary": ("summary", "description", "abstract", "excerpt", "standfirst", "lede"),
+    "url": ("url", "link", "href", "canonicalurl", "weburl", "uri"),
+    "source": (
+        "source", "sourcename", "site", "sitename", "publisher", "sourcedomain", "domain",
+        "hostname",
+    ),
+    "summary": (
+        "summary", "description", "abstract", "excerpt", "standfirst", "lede", "trailtext",
+        "metadescription", "snippet",
+    ),
     "tags": ("tags", "keywords", "categories", "category", "topics"),
     "language": ("language", "lang"),
 }  # fmt: skip
+# A field given as an object: the key that holds its text ({"main": ...} is a New York
+# Times headline, {"original": "By ..."} its byline, {"value": ...} a keyword).
+_INNER_TEXT = ("name", "title", "webTitle", "main", "original", "id")
+_INNER_TAG = ("value", "webTitle", "name", "title", "id")
+# An object that holds more of the article's fields ({"fields": {"body": ...}}, the
+# Guardian's API).
+_NESTED_FIELDS = "fields"
 _WRAPPERS = (
     "articles", "data", "items", "results", "records", "posts", "entries", "stories",
     "news", "docs", "documents", "hits",
@@ -128,8 +152,9 @@ def _json_records(text: str) -> list[tuple[str, int | None, dict]]:
     ]
 
 
-def _wrapped_list(data: dict[str, Any]) -> list[Any] | None:
-    # {"status": "ok", "articles": [...]}: an object whose own fields are not an article.
+def _wrapped_list(data: dict[str, Any], *, depth: int = 0) -> list[Any] | None:
+    # {"status": "ok", "articles": [...]}: an object whose own fields are not an article;
+    # the list may sit one object further in ({"response": {"docs": [...]}}).
     keys = {_key(name): value for name, value in data.items()}
     if _first(keys, "title") or _first(keys, "body"):
         return None
@@ -139,6 +164,9 @@ def _wrapped_list(data: dict[str, Any]) -> list[Any] | None:
     lists = [value for value in keys.values() if isinstance(value, list) and value]
     if len(lists) == 1 and all(isinstance(item, dict) for item in lists[0]):
         return lists[0]
+    inner = [value for value in keys.values() if isinstance(value, dict)]
+    if depth == 0 and len(inner) == 1:
+        return _wrapped_list(inner[0], depth=1)
     return None
 
 
@@ -156,6 +184,9 @@ def _first(keys: dict[str, Any], kind: str) -> Any:
 
 def _article(record: dict[str, Any], *, path: str, number: int | None) -> Article | None:
     keys = {_key(name): value for name, value in record.items()}
+    nested = keys.get(_NESTED_FIELDS)
+    if isinstance(nested, dict):
+        keys = {_key(name): value for name, value in nested.items()} | keys
     title = _text(_first(keys, "title"))
     body = _body(_first(keys, "body"))
     if not title and not body:
@@ -167,18 +198,24 @@ def _article(record: dict[str, Any], *, path: str, number: int | None) -> Articl
         title=title,
         body=body,
         authors=clean_authors(_names(_first(keys, "authors"))),
-        source=_names(_first(keys, "source"))[0],
+        source=_source(_names(_first(keys, "source"))[0], url),
         date=parse_date(_first(keys, "date")),
         url=url,
         summary=_body(_first(keys, "summary")).replace("\n\n", " "),
-        tags=split_tags(_names(_first(keys, "tags"))),
+        tags=split_tags(_names(_first(keys, "tags"), _INNER_TAG)),
         language=_text(_first(keys, "language"))[:16],
         path=path,
     )
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        value = _inner(value, _INNER_TEXT)
     return clean_space(value) if isinstance(value, str) else ""
+
+
+def _inner(value: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((value[name] for name in names if isinstance(value.get(name), str)), None)
 
 
 def _body(value: Any) -> str:
@@ -192,16 +229,24 @@ def _body(value: Any) -> str:
     return "\n\n".join(part for part in paragraphs if part)
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any, inner: tuple[str, ...] = _INNER_TEXT) -> list[str]:
     # "A", ["A", "B"], {"name": "A"}, [{"name": "A"}]: the shapes authors and sources take.
     values = value if isinstance(value, list) else [value]
     names = []
     for item in values:
         if isinstance(item, dict):
-            item = item.get("name") or item.get("title") or item.get("id")
+            item = _inner(item, inner)
         if isinstance(item, str) and item.strip():
             names.append(clean_space(item))
     return names or [""]
+
+
+def _source(name: str, url: str) -> str:
+    # As for a page: a site given by its address ("www.example.com", news-please) or not
+    # at all (the Guardian's API) is named by its host.
+    if is_address(name) or not name:
+        return host_name(name or url)
+    return name
 
 
 def _url(value: Any) -> str:
