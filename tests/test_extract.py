@@ -482,6 +482,39 @@ def test_text_dump_body_drops_captions_and_furniture():
         assert furniture not in body
 
 
+def test_dump_with_section_crumbs_and_a_byline_of_parts():
+    article = read_one("piped_dump.txt")
+    assert article.title == "Floods cut off mountain villages in Gilgit"
+    assert article.authors == ("Sana Mir",)
+    assert article.date == dt.datetime(2021, 8, 14, 10, 32)  # published, not updated
+    assert article.body == (
+        "Heavy rain washed away two bridges on the Karakoram Highway on Friday, cutting off a "
+        "dozen villages.\n\nRescue teams reached the first village by helicopter on Saturday "
+        "morning with sacks of lumbrite flour."
+    )
+
+
+def test_export_with_labelled_fields():
+    article = read_one("labelled_export.txt")
+    assert article.title == "Council approves new library wing"
+    assert article.authors == ("Priya Castellano",)
+    assert article.date == dt.datetime(2021, 8, 15)
+    assert article.source == "Valley Gazette"
+    assert article.id == article.url == "https://valley.example/library"
+    assert article.body == (
+        "The council voted seven to two on Tuesday to fund the new library wing.\n\n"
+        "Building starts in spring, once the quillwort survey is done."
+    )
+
+
+def test_newswire_credit_names_the_reporter():
+    article = read_one("wire_dump.txt")
+    assert article.title == "Markets rally as oil slips"
+    assert article.authors == ("Jane Roe",)
+    assert article.date == dt.datetime(2021, 8, 16)
+    assert article.body.endswith("(Reporting by Jane Roe in New York; Editing by John Poe)")
+
+
 def test_headline_first_text():
     article = read_one("headline_first.txt")
     assert article.title == "Tea prices climb on drought fears"

@@ -35,6 +35,7 @@ _CALL_TO_ACTION = re.compile(
     r"|^follow [\w ]{1,40} on (?:twitter|facebook|instagram)|please subscribe"
     r"|\bnewsletter(?: abonnieren)?$|we want to hear what you think"
     r"|download (?:the|our) [\w ]{0,40}apps?\b"
+    r"|^(?:share (?:on|via) \w+\s*)+$"
 )
 # A count of reader comments or shares, a link to them: "5 Kommentare", "- 12 comments";
 # the counter of a slide show: "Bild 3 von 12", "Photo 3 of 12", "3/12".

@@ -1,9 +1,11 @@
 """Plain-text news dumps -> Article: headline, byline, standfirst and body.
 
-Two shapes are common. Copies of web pages: an optional breadcrumb ending with the headline
-("Home Latest News <headline>"), the headline, "by <name>", a photo caption, a one-line
-standfirst, the body, then page furniture ("Related Articles", "Leave a Comment").
-Newswire-style files: the headline on the first line, the body after a blank line.
+Three shapes are common. Copies of web pages: an optional breadcrumb ("Home Latest News
+<headline>", "World | Asia"), the headline, "by <name>" (or "By <name> | Published: <date>"),
+a photo caption, a one-line standfirst, the body, then page furniture ("Related Articles",
+"Leave a Comment"). Newswire-style files: the headline on the first line, the body after a
+blank line, perhaps a "(Reporting by <name>; Editing by <name>)" credit at the end. Exports
+with labelled fields first: "Title:", "Author:", "Date:", "Source:", "URL:".
 
 The rules look at the shape of lines, never at a particular site's words.
 A file of one line gives that line as the body, and also as the title when it is short
@@ -16,6 +18,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from search.extract.boilerplate import is_boilerplate
 from search.extract.common import (
     BadInput,
     clean_authors,
@@ -58,6 +61,24 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _TAGS = re.compile(r"^(?:tags|topics|keywords|filed under)\s*:\s*(.+)$", re.IGNORECASE)
+# Where a reporter filed from: "Jane Roe in New York and John Poe in Paris".
+_WHERE = re.compile(r"\s+in\s+[A-Z][\w.\-]*(?:\s+[A-Z][\w.\-]*)*")
+# Labelled fields of an export: "Title: ...", "Source: ...", "URL: ...".
+_LABELLED_TITLE = re.compile(r"^(?:title|headline)\s*:\s*(\S.*)$", re.IGNORECASE)
+_LABELLED_SOURCE = re.compile(
+    r"^(?:source|publication|publisher|site)\s*:\s*(\S.{0,80})$", re.IGNORECASE
+)
+_LABELLED_URL = re.compile(r"^(?:url|link|address)\s*:\s*(https?://\S+)$", re.IGNORECASE)
+# A breadcrumb of sections of one to three words: "World | Asia", "News > Politics > Europe".
+_CRUMB = r"[^\s|>\u00bb\u203a/]+(?: [^\s|>\u00bb\u203a/]+){0,2}"
+_CRUMBS = re.compile(rf"^{_CRUMB}(?:\s+[|>\u00bb\u203a/]\s+{_CRUMB})+$")
+# Header parts written on one line: "By Jane Roe | Published: May 3, 2021".
+_PART_SEPARATOR = re.compile(r"\s+[|\u2022\u00b7]\s+")
+# A newswire credit at the end: "(Reporting by Jane Roe; Editing by John Poe)".
+_WIRE_CREDIT = re.compile(
+    r"^\((?:additional\s+)?(?:reporting|writing)\s+by\s+([^;)]{2,120})(?:;[^)]*)?\)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -68,6 +89,8 @@ class _Header:
     date: dt.datetime | None = None
     captions: int = 0
     summary: str = ""
+    source: str = ""
+    url: str = ""
     tags: list[str] = field(default_factory=list)
 
 
@@ -85,23 +108,27 @@ def extract_text(text: str, *, path: str) -> Article:
     title, rest = _split_title(lines)
     header, rest = _read_header(rest)
     body, header.tags = _body_lines(rest)
+    credit = _WIRE_CREDIT.match(body[-1]) if body else None
+    if credit and not header.byline:
+        header.byline = _WHERE.sub("", credit.group(1))
     return _article(path, title, header, body)
 
 
 def _article(path: str, title: str, header: _Header, body: list[str]) -> Article:
     authors = clean_authors([header.byline])
-    source = ""
+    source = header.source
     if header.byline and is_organisation(header.byline):
         # "by Newsweek Pakistan": the byline names the publisher, keep it whole.
         authors = (clean_space(re.sub(r"^(?:the\s+)?", "", header.byline)),)
-        source = authors[0]
+        source = source or authors[0]
     return Article(
-        id=path,
+        id=header.url or path,
         title=title,
         body="\n\n".join(body),
         authors=authors,
         source=source,
         date=header.date,
+        url=header.url,
         summary=header.summary,
         tags=split_tags(header.tags),
         path=path,
@@ -110,12 +137,23 @@ def _article(path: str, title: str, header: _Header, body: list[str]) -> Article
 
 def _split_title(lines: list[str]) -> tuple[str, list[str]]:
     first, second = lines[0], lines[1]
+    labelled = _LABELLED_TITLE.match(first)
+    if labelled:
+        return labelled.group(1), lines[1:]
     if first == second or (first.endswith(" " + second) and len(second) <= MAX_TITLE_CHARS):
         # A breadcrumb ("Home News <headline>") or a repeated headline: keep the bare one.
+        return second, lines[2:]
+    if _CRUMBS.match(first) and len(lines) > 2 and _could_be_title(second):
         return second, lines[2:]
     if len(first) <= MAX_TITLE_CHARS and not _CAPTION.search(first):
         return first, lines[1:]
     return "", lines
+
+
+def _could_be_title(line: str) -> bool:
+    # Not a byline, a date or a caption: "Opinion | Brexit" over "By Jane Roe" is the title.
+    header_line = _BYLINE.match(line) or _line_date(line) or _is_caption(line)
+    return len(line) <= MAX_TITLE_CHARS and not header_line
 
 
 def _read_header(lines: list[str]) -> tuple[_Header, list[str]]:
@@ -131,6 +169,22 @@ def _read_header(lines: list[str]) -> tuple[_Header, list[str]]:
 
 
 def _take_header_line(header: _Header, line: str) -> bool:
+    parts = _PART_SEPARATOR.split(line)
+    if len(parts) > 1:
+        # Every part must be a header field; a later date ("Updated: ...") is passed over.
+        return all(_take_header_part(header, part) or _line_date(part) for part in parts)
+    return _take_header_part(header, line)
+
+
+def _take_header_part(header: _Header, line: str) -> bool:
+    source = _LABELLED_SOURCE.match(line)
+    if source and not header.source:
+        header.source = source.group(1)
+        return True
+    url = _LABELLED_URL.match(line)
+    if url and not header.url:
+        header.url = url.group(1)
+        return True
     byline = _BYLINE.match(line)
     if byline and not header.byline and len(line.split()) <= 10:
         header.byline = byline.group(1)
@@ -173,6 +227,6 @@ def _body_lines(lines: list[str]) -> tuple[list[str], list[str]]:
             tags.append(tag_line.group(1))
         elif _CUT_MARKER.match(line) and len(body) >= 2:
             break
-        elif not (_FURNITURE.match(line) or _is_caption(line)):
+        elif not (_FURNITURE.match(line) or _is_caption(line) or is_boilerplate(line)):
             body.append(line)
     return body, tags
