@@ -100,8 +100,9 @@ def walk_article_files(
     """Find the article files under ``paths``.
 
     Returns the absolute roots, the sorted absolute file paths, and the given paths that
-    do not exist. Hidden files and folders are passed over; symbolic links are followed
-    only when they stay inside the given roots, unless ``follow_symlinks`` is true.
+    do not exist. Hidden files and folders are passed over, and so is the "X_files" folder
+    a browser saves beside "X.html"; symbolic links are followed only when they stay
+    inside the given roots, unless ``follow_symlinks`` is true.
     """
     roots, files, missing = [], set(), []
     for given in paths:
@@ -127,10 +128,23 @@ def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
             subfolders[:] = []
             continue
         seen.add((stat.st_dev, stat.st_ino))
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        pages = {os.path.splitext(name)[0] for name in names if _is_page(name)}
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and not _is_page_assets(d, pages)
+        )
         for name in names:
             if not name.startswith(".") and is_article_file(name):
                 yield os.path.join(folder, name)
+
+
+def _is_page(name: str) -> bool:
+    return name.lower().endswith((".html", ".htm", ".xhtml", ".shtml"))
+
+
+def _is_page_assets(folder: str, pages: set[str]) -> bool:
+    # "Page_files" beside "Page.html": the images, scripts and ad frames a browser saves
+    # with a page ("Save Page As", complete). Its frames are not articles.
+    return folder.endswith("_files") and folder.removesuffix("_files") in pages
 
 
 class Indexer:

@@ -205,6 +205,25 @@ def test_walk_passes_over_hidden_and_foreign_files(corpus: Path) -> None:
     assert str(corpus / "link.txt") in followed
 
 
+def test_walk_passes_over_the_folder_a_browser_saves_beside_a_page(corpus: Path) -> None:
+    # "Save Page As" (complete): kabul-airport.html and kabul-airport_files/ with its frames.
+    assets = corpus / "html" / "kabul-airport_files"
+    assets.mkdir()
+    (assets / "saved_resource.html").write_text("<html><body><p>Ad frame</p></body></html>")
+    notes = corpus / "html" / "notes_files"  # no notes.html beside it: a folder like others
+    notes.mkdir()
+    (notes / "memo.txt").write_text("Memo\n\nText.\n")
+    _, files, _ = walk_article_files([corpus])
+    assert [Path(f).relative_to(corpus).as_posix() for f in files] == [
+        "feeds/archive.json",
+        "feeds/wire.jsonl",
+        "html/kabul-airport.html",
+        "html/notes_files/memo.txt",
+        "text/austin-bajwa.txt",
+        "text/oil-record.txt",
+    ]
+
+
 def test_second_writer_waits_then_names_the_holder(corpus: Path, tmp_path: Path) -> None:
     with Indexer(tmp_path / "ix") as first, first._running():  # as a running sync would
         started = time.monotonic()
