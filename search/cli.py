@@ -130,9 +130,8 @@ def index(
 
     New and changed files are (re)indexed, and so are files an older version of
     news-search read; articles whose file disappeared are removed, unchanged files are
-    skipped. Reads .html/.htm, .txt, .json and .jsonl
-    files (also gzipped). Exits 1 if some files could not be read; the others are
-    indexed all the same.
+    skipped. Reads .html/.htm, .mhtml, .txt, .json and .jsonl files (also gzipped).
+    Exits 1 if some files could not be read; the others are indexed all the same.
 
     \b
     search index corpus/

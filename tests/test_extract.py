@@ -57,7 +57,8 @@ def test_all_is_sorted_and_complete():
 
 
 def test_article_suffixes():
-    plain = {".html", ".htm", ".xhtml", ".shtml", ".txt", ".text", ".json", ".jsonl", ".ndjson"}
+    plain = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht", ".txt", ".text", ".json"}
+    plain |= {".jsonl", ".ndjson"}
     assert ARTICLE_SUFFIXES == plain | {suffix + ".gz" for suffix in plain}
 
 
@@ -147,6 +148,25 @@ def test_a_page_with_a_few_stray_nul_bytes_is_read_without_them():
     (article,) = extract_bytes(page.encode(), path="stray.html")
     assert "Timetables are posted at the quay." in article.body
     assert "\x00" not in article.body
+
+
+def test_page_saved_as_a_single_file_web_archive():
+    # Chrome's "Webpage, Single File": MIME parts, the page quoted-printable, its images.
+    article = read_one("saved_page.mhtml")
+    assert article.title == "Port orders six electric cranes"
+    assert article.id == article.url == "https://www.harbour.example/news/cranes"
+    assert article.source == "harbour.example"
+    assert article.body == (
+        "The port authority ordered six electric cranes on Tuesday, the first of them due in "
+        "June at the Kr\u00e4hen quay.\n\nThey replace the diesel cranes bought in 1998, "
+        "which burn far more fuel."
+    )
+
+
+def test_web_archive_without_a_page_is_refused():
+    archive = b"MIME-Version: 1.0\r\nContent-Type: image/png\r\n\r\niVBORw0KGgo=\r\n"
+    assert reason_for(archive, "logo.mhtml") == "no web page in the MHTML archive"
+    assert reason_for(b"not a web archive at all", "junk.mht") == "no web page in the MHTML archive"
 
 
 def test_gzipped_page_reads_like_the_page():

@@ -4,6 +4,7 @@ The only public way in: :func:`extract_file` and :func:`extract_bytes`. They cho
 by the file's suffix and its first characters::
 
     .html .htm .xhtml .shtml   html.py     trafilatura body + metadata from one lxml tree
+    .mhtml .mht                mhtml.py    the saved page's HTML part, then as .html
     .txt .text                 text.py     headline, byline, standfirst, body (HTML if it is)
     .json                      records.py  object, list, wrapped list (JSON Lines if it is)
     .jsonl .ndjson             records.py  one object a line
@@ -26,9 +27,10 @@ from collections.abc import Callable
 from pathlib import PurePath
 
 from search.errors import ExtractError
-from search.extract.common import BadInput
+from search.extract.common import BadInput, host_name
 from search.extract.decode import decode
 from search.extract.html import extract_html
+from search.extract.mhtml import saved_page
 from search.extract.records import extract_records, looks_like_json_lines
 from search.extract.text import extract_text
 from search.models import Article
@@ -47,10 +49,11 @@ __all__ = [
 READER_VERSION = 9
 
 _HTML = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+_MHTML = frozenset({".mhtml", ".mht"})
 _TEXT = frozenset({".txt", ".text"})
 _JSON = frozenset({".json"})
 _JSON_LINES = frozenset({".jsonl", ".ndjson"})
-_PLAIN_SUFFIXES = _HTML | _TEXT | _JSON | _JSON_LINES
+_PLAIN_SUFFIXES = _HTML | _MHTML | _TEXT | _JSON | _JSON_LINES
 
 ARTICLE_SUFFIXES: frozenset[str] = _PLAIN_SUFFIXES | frozenset(s + ".gz" for s in _PLAIN_SUFFIXES)
 """Lower-case suffixes of the files :func:`extract_file` reads (plus files with no suffix)."""
@@ -152,6 +155,8 @@ def _extract(data: bytes, path: str, report: Callable[[str], None]) -> list[Arti
         suffix = suffix.removesuffix(".gz") if suffix.endswith(".gz") else suffix
     if not data.strip():
         raise BadInput("empty file")
+    if suffix in _MHTML:
+        return [_saved_page(data, path, report)]
     text = decode(data, markup=suffix not in _JSON | _JSON_LINES)
     if not text.strip():
         raise BadInput("empty file")
@@ -162,6 +167,16 @@ def _extract(data: bytes, path: str, report: Callable[[str], None]) -> list[Arti
         return [extract_text(_capped(text, report), path=path)]
     articles = extract_records(text, path=path, report=report, lines=kind == "jsonl")
     return [_capped_body(article, report) for article in articles]
+
+
+def _saved_page(data: bytes, path: str, report: Callable[[str], None]) -> Article:
+    """The page in an MHTML archive; the address it was saved from when it names none."""
+    text, address = saved_page(data)
+    article = extract_html(text, path=path, report=report)
+    if article.url or not address.startswith(("http://", "https://")):
+        return article
+    source = article.source or host_name(address)
+    return dataclasses.replace(article, id=address, url=address, source=source)
 
 
 def _capped(text: str, report: Callable[[str], None]) -> str:
