@@ -527,6 +527,18 @@ def test_export_with_labelled_fields():
     )
 
 
+def test_dump_dated_as_a_german_page_prints_it():
+    text = (
+        "Gemeinderat beschlie\u00dft neue F\u00e4hre\n\nVon Anna Roe\n\n"
+        "14.08.2021, 10:32 Uhr\n\nDer Gemeinderat hat am Freitag eine neue F\u00e4hre f\u00fcr "
+        "die Insel beschlossen. Sie soll im Fr\u00fchjahr fahren.\n"
+    )
+    (article,) = extract_bytes(text.encode(), path="faehre.txt")
+    assert article.authors == ("Anna Roe",)
+    assert article.date == dt.datetime(2021, 8, 14, 10, 32)
+    assert article.body.startswith("Der Gemeinderat hat am Freitag")
+
+
 def test_newswire_credit_names_the_reporter():
     article = read_one("wire_dump.txt")
     assert article.title == "Markets rally as oil slips"
@@ -808,6 +820,19 @@ def test_callback_errors_propagate_unchanged():
         (1628676000, dt.datetime(2021, 8, 11, 10, 0)),
         (1628676000000, dt.datetime(2021, 8, 11, 10, 0)),
         ("1628676000", dt.datetime(2021, 8, 11, 10, 0)),
+        # Dates as pages in other languages print them.
+        ("14.08.2021", dt.datetime(2021, 8, 14)),
+        ("14.08.2021, 10.32 Uhr", dt.datetime(2021, 8, 14, 10, 32)),
+        ("14/08/2021", dt.datetime(2021, 8, 14)),
+        ("08/14/2021", dt.datetime(2021, 8, 14)),
+        ("Samstag, 14. August 2021 um 10:32 Uhr", dt.datetime(2021, 8, 14, 10, 32)),
+        ("14 ao\u00fbt 2021 \u00e0 10h32", dt.datetime(2021, 8, 14, 10, 32)),
+        ("s\u00e1bado, 14 de agosto de 2021", dt.datetime(2021, 8, 14)),
+        ("14 Aug 2021, 10:32 IST", dt.datetime(2021, 8, 14, 10, 32)),
+        ("2021\u5e748\u670814\u65e5", dt.datetime(2021, 8, 14)),
+        ("2021\ub144 8\uc6d4 14\uc77c", dt.datetime(2021, 8, 14)),
+        ("3 killed in May 2021 floods", None),
+        ("31.02.2021", None),
         ("yesterday", None),
         ("0000-00-00", None),
         ("2021-13-45", None),

@@ -98,6 +98,42 @@ _WORD_FORMATS = (
     "%d %b %Y %H:%M",
     "%m/%d/%Y",
 )
+# "14.08.2021", "14/08/2021 10:32": day first, but with slashes the month comes first when
+# the first number can be a month ("08/14/2021", as in the United States).
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})([./])(\d{1,2})[./](\d{4})(?:,?\s+(?:um\s+)?(\d{1,2})[:.h](\d{2})(?:\s*uhr)?)?",
+    re.IGNORECASE,
+)
+# "2021年8月14日", "2021년 8월 14일 10:32".
+_CJK_DATE = re.compile(
+    r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]"
+    r"(?:\s*(\d{1,2})\s*[:時시]\s*(\d{2})\s*分?)?"
+)
+_CLOCK = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b(?:\s*uhr)?", re.IGNORECASE)
+_MONTH_NAMES = (
+    # English, German, French, Spanish, Italian, Portuguese, Dutch; short forms too.
+    "january jan januar janvier enero gennaio janeiro januari jänner",
+    "february feb februar février fevrier febrero febbraio fevereiro februari",
+    "march mar märz maerz mars marzo março maart",
+    "april apr avril abril aprile",
+    "may mai mayo maggio maio mei",
+    "june jun juni juin junio giugno junho",
+    "july jul juli juillet julio luglio julho",
+    "august aug août aout agosto augustus",
+    "september sep sept septembre septiembre setiembre settembre setembro",
+    "october oct oktober octobre octubre ottobre outubro",
+    "november nov novembre noviembre novembro",
+    "december dec dez dezember décembre decembre diciembre dicembre dezembro",
+)
+_MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
+# What may stand beside a date's parts: weekdays, "de", "um", "the", "am"/"pm", zones.
+_DATE_WORDS = frozenset(
+    "de del of the on at um le la el à a am pm uhr h utc gmt cet cest est edt pst pdt ist bst"
+    " monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun"
+    " montag dienstag mittwoch donnerstag freitag samstag sonntag"
+    " lundi mardi mercredi jeudi vendredi samedi dimanche"
+    " lunes martes miércoles jueves viernes sábado domingo".split()
+)
 # Dates outside this span are almost always parsing accidents (ids, prices, "0000-00-00").
 _MIN_YEAR, _MAX_YEAR = 1800, 2200
 
@@ -135,7 +171,39 @@ def _parse_text(text: str) -> dt.datetime | None:
             return email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             pass
-    return _parse_words(text)
+    numeric = _NUMERIC_DATE.fullmatch(text)
+    if numeric:
+        return _from_numeric(numeric)
+    cjk = _CJK_DATE.fullmatch(text)
+    if cjk:
+        year, month, day, hour, minute = (int(part or 0) for part in cjk.groups())
+        return dt.datetime(year, month, day, hour, minute)
+    return _parse_words(text) or _parse_named_month(text)
+
+
+def _from_numeric(match: re.Match[str]) -> dt.datetime:
+    first, separator, second, year, hour, minute = match.groups()
+    day, month = int(first), int(second)
+    if separator == "/" and day <= 12:
+        day, month = month, day  # "08/14/2021": month first, as in the United States
+    return dt.datetime(int(year), month, day, int(hour or 0), int(minute or 0))
+
+
+def _parse_named_month(text: str) -> dt.datetime | None:
+    """ "14 août 2021", "14 de agosto de 2021, 10:32", "Samstag, 14. August 2021 um 10.32
+    Uhr": a day, a month name (in the languages of the pages we read), a year, perhaps a
+    time, and nothing else but weekdays and little words."""
+    clock = _CLOCK.search(text)
+    rest = _CLOCK.sub(" ", text) if clock else text
+    tokens = re.findall(r"\w+", rest.lower())
+    days = [int(t) for t in tokens if t.isdigit() and len(t) <= 2 and 1 <= int(t) <= 31]
+    years = [int(t) for t in tokens if t.isdigit() and len(t) == 4]
+    months = [_MONTHS[t] for t in tokens if t in _MONTHS]
+    other = [t for t in tokens if not t.isdigit() and t not in _MONTHS and t not in _DATE_WORDS]
+    if len(days) != 1 or len(years) != 1 or len(months) != 1 or other:
+        return None
+    hour, minute = (int(clock.group(1)), int(clock.group(2))) if clock else (0, 0)
+    return dt.datetime(years[0], months[0], days[0], hour, minute)
 
 
 def _from_iso_match(match: re.Match[str]) -> dt.datetime:

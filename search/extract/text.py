@@ -33,7 +33,13 @@ __all__ = ["extract_text"]
 
 MAX_TITLE_CHARS = 200
 _HEADER_LINES = 8
-_BYLINE = re.compile(r"^(?:by|written by|author|byline)\s*[:\s]\s*(\S.{1,80})$", re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^(?:(?i:by|written by|author|byline)\s*[:\s]\s*(\S.{1,80})"
+    # "Von Anna Roe", "Par Jeanne Dulac": in other languages the prefix is also a word of
+    # sentences ("Par ailleurs, ..."), so the name must be two to four capitalised words.
+    r"|(?i:von|par|por|door|di)\s+([A-Z\u00c0-\u00de][\w'\u2019.-]+"
+    r"(?:\s+[A-Z\u00c0-\u00de][\w'\u2019.-]+){1,3}))$"
+)
 _DATE_PREFIX = re.compile(
     r"^(?:published|posted|updated|last updated|date|dated)(?:\s+on)?\s*[:\-]?\s*",
     re.IGNORECASE,
@@ -187,7 +193,7 @@ def _take_header_part(header: _Header, line: str) -> bool:
         return True
     byline = _BYLINE.match(line)
     if byline and not header.byline and len(line.split()) <= 10:
-        header.byline = byline.group(1)
+        header.byline = byline.group(1) or byline.group(2)
         return True
     if _is_caption(line):
         header.captions += 1
