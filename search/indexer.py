@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -100,9 +101,9 @@ def walk_article_files(
     """Find the article files under ``paths``.
 
     Returns the absolute roots, the sorted absolute file paths, and the given paths that
-    do not exist. Hidden files and folders are passed over, and so is the "X_files" folder
-    a browser saves beside "X.html"; symbolic links are followed only when they stay
-    inside the given roots, unless ``follow_symlinks`` is true.
+    do not exist. Hidden files and folders are passed over, and so are index folders and
+    the "X_files" folder a browser saves beside "X.html"; symbolic links are followed only
+    when they stay inside the given roots, unless ``follow_symlinks`` is true.
     """
     roots, files, missing = [], set(), []
     for given in paths:
@@ -128,6 +129,9 @@ def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
             subfolders[:] = []
             continue
         seen.add((stat.st_dev, stat.st_ino))
+        if any(_INDEX_TOC.fullmatch(name) for name in names):
+            subfolders[:] = []  # an index (this one, or a copy): its files are not articles
+            continue
         pages = {os.path.splitext(name)[0] for name in names if _is_page(name)}
         subfolders[:] = sorted(
             d for d in subfolders if not d.startswith(".") and not _is_page_assets(d, pages)
@@ -135,6 +139,10 @@ def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
         for name in names:
             if not name.startswith(".") and is_article_file(name):
                 yield os.path.join(folder, name)
+
+
+# The table of contents every index folder holds.
+_INDEX_TOC = re.compile(r"_MAIN_\d+\.toc")
 
 
 def _is_page(name: str) -> bool:

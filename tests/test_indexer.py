@@ -224,6 +224,16 @@ def test_walk_passes_over_the_folder_a_browser_saves_beside_a_page(corpus: Path)
     ]
 
 
+def test_an_index_inside_the_indexed_folder_is_not_read(corpus: Path) -> None:
+    # `search index .` from a folder that holds its index/: the lock file has no suffix.
+    index_dir = corpus / "index"
+    assert counts(sync(index_dir, corpus)) == (8, 0, 0, 0)
+    assert any(name.endswith("WRITELOCK") for name in os.listdir(index_dir))
+    again = sync(index_dir, corpus)
+    assert counts(again) == (0, 0, 0, 8)
+    assert again.skipped == ()
+
+
 def test_second_writer_waits_then_names_the_holder(corpus: Path, tmp_path: Path) -> None:
     with Indexer(tmp_path / "ix") as first, first._running():  # as a running sync would
         started = time.monotonic()
