@@ -295,13 +295,16 @@ class Indexer:
         """Add articles given by code, replacing any with the same id.
 
         Returns how many were written. Raises IndexBusyError if another writer holds the
-        index longer than ``wait``.
+        index longer than ``wait``, and ValueError for an article without an id (nothing
+        is written then).
         """
         with self._running():
             writer = self._writer()
             count = 0
             try:
                 for article in articles:
+                    if not article.id:
+                        raise ValueError(f"an article needs an id: {article.title[:60]!r}")
                     writer.update_document(**document_for(article, ""))
                     count += 1
             except BaseException:

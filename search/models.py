@@ -35,7 +35,10 @@ class Article:
     ``id`` is stable across runs: the article's url when it has one, otherwise the path of
     its file (plus ``#N`` for the N-th record of a JSON array or JSON Lines file).
     ``date`` is naive, in the publisher's local time as the page states it (so the
-    calendar day is the publisher's); epoch timestamps are read as UTC. ``content_hash`` is filled from the text when left empty.
+    calendar day is the publisher's); epoch timestamps are read as UTC. A ``datetime.date``
+    becomes midnight of that day. ``authors`` and ``tags`` take any sequence of strings; a
+    single string is one name or one tag. ``content_hash`` is filled from the text when
+    left empty. Raises TypeError for a field of another type (a date given as text, say).
     """
 
     id: str
@@ -52,9 +55,17 @@ class Article:
     content_hash: str = ""
 
     def __post_init__(self) -> None:
-        # Callers may pass lists; a frozen article keeps tuples so it stays hashable.
-        object.__setattr__(self, "authors", tuple(self.authors))
-        object.__setattr__(self, "tags", tuple(self.tags))
+        for name in _TEXT_FIELDS:
+            _require(isinstance(getattr(self, name), str), name, "a str")
+        for name in ("authors", "tags"):
+            # Callers may pass lists; a frozen article keeps tuples so it stays hashable.
+            value = getattr(self, name)
+            values = (value,) if isinstance(value, str) else tuple(value)
+            _require(all(isinstance(v, str) for v in values), name, "a sequence of str")
+            object.__setattr__(self, name, values)
+        if type(self.date) is dt.date:
+            object.__setattr__(self, "date", dt.datetime.combine(self.date, dt.time()))
+        _require(self.date is None or isinstance(self.date, dt.datetime), "date", "a datetime")
         if not self.content_hash:
             object.__setattr__(self, "content_hash", hash_text(self.title, self.body))
 
@@ -74,6 +85,14 @@ class Article:
             "content_hash": self.content_hash,
             "body": self.body,
         }
+
+
+_TEXT_FIELDS = ("id", "title", "body", "source", "url", "summary", "language", "path")
+
+
+def _require(ok: bool, name: str, kind: str) -> None:
+    if not ok:
+        raise TypeError(f"Article.{name} must be {kind}")
 
 
 def hash_text(title: str, body: str) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from pathlib import Path
+
+import pytest
 
 import search
 from search import Searcher
@@ -55,3 +58,39 @@ def test_results_hold_no_engine_objects(index_dir: Path) -> None:
             searcher.get("https://wire.example/1"),
         ]
     assert [found for value in values for found in _engine_objects(value)] == []
+
+
+def test_an_article_takes_a_lone_name_and_a_date_and_refuses_other_types() -> None:
+    article = search.Article(
+        id="memo-1",
+        title="Budget memo",
+        authors="Jane Roe",
+        tags="budget",
+        date=dt.date(2021, 8, 1),
+    )
+    assert article.authors == ("Jane Roe",)
+    assert article.tags == ("budget",)
+    assert article.date == dt.datetime(2021, 8, 1)
+    bad = [
+        ({"date": "2021-08-01"}, "Article.date must be a datetime"),
+        ({"title": None}, "Article.title must be a str"),
+        ({"authors": ["Jane Roe", 7]}, "Article.authors must be a sequence of str"),
+    ]
+    for fields, message in bad:
+        with pytest.raises(TypeError) as caught:
+            search.Article(id="memo-2", **fields)
+        assert str(caught.value) == message
+    with pytest.raises(TypeError, match="Article.id must be a str"):
+        search.Article(id=5)
+
+
+def test_an_article_without_an_id_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    good = search.Article(id="memo-1", title="Budget memo", body="The budget grew.")
+    memo = search.Article(id="", title="Untitled memo")
+    with (
+        search.Indexer(tmp_path / "ix") as indexer,
+        pytest.raises(ValueError, match="an article needs an id: 'Untitled memo'"),
+    ):
+        indexer.add([good, memo])
+    with Searcher(tmp_path / "ix") as searcher:
+        assert searcher.search("budget").total == 0
