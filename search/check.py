@@ -29,7 +29,7 @@ from whoosh import index as whoosh_index
 
 from search.errors import ExtractError, IndexNotFoundError
 from search.extract import extract_file
-from search.indexer import HOLDER_FILE, walk_article_files
+from search.indexer import HOLDER_FILE, Paths, path_list, walk_article_files
 from search.prepare import FileState, hash_file
 from search.schema import FILE_FIELD, live_terms
 
@@ -157,7 +157,7 @@ class CheckReport:
 
 def check_index(
     index_dir: str | os.PathLike[str] = "index",
-    paths: Iterable[str | os.PathLike[str]] = (),
+    paths: Paths = (),
     *,
     files: bool = True,
     follow_symlinks: bool = False,
@@ -175,7 +175,7 @@ def check_index(
     path = os.fspath(index_dir)
     if not os.path.isdir(path) or not any(_TOC.fullmatch(n) for n in os.listdir(path)):
         raise IndexNotFoundError(path)
-    given = [os.fspath(p) for p in paths]
+    given = path_list(paths)
     try:
         ix = whoosh_index.open_dir(path)
         reader = ix.reader()

@@ -96,7 +96,7 @@ def _inside(path: str, roots: Iterable[str]) -> bool:
 
 
 def walk_article_files(
-    paths: Iterable[str | os.PathLike[str]], *, follow_symlinks: bool = False
+    paths: Paths, *, follow_symlinks: bool = False
 ) -> tuple[list[str], list[str], list[Skipped]]:
     """Find the article files under ``paths``.
 
@@ -106,7 +106,7 @@ def walk_article_files(
     when they stay inside the given roots, unless ``follow_symlinks`` is true.
     """
     roots, files, missing = [], set(), []
-    for given in paths:
+    for given in path_list(paths):
         root = os.path.abspath(os.fspath(given))
         roots.append(root)
         if os.path.isfile(root):
@@ -116,8 +116,23 @@ def walk_article_files(
         else:
             missing.append(Skipped(os.fspath(given), "no such file or folder"))
     real_roots = [os.path.realpath(root) for root in roots]
-    kept = [f for f in files if follow_symlinks or _inside(os.path.realpath(f), real_roots)]
+    kept = [f for f in files if follow_symlinks or _inside(_real_path(f), real_roots)]
     return roots, sorted(kept), missing
+
+
+def path_list(paths: Paths) -> list[str]:
+    """``paths`` as a list of path strings; one path given alone is one path, not the
+    letters of its name (``sync("corpus/")`` would otherwise walk "/")."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(path) for path in paths]
+
+
+def _real_path(path: str) -> str:
+    try:
+        return os.path.realpath(path)
+    except OSError:  # a link into a folder this user may not read: not followed
+        return ""
 
 
 def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
@@ -141,6 +156,8 @@ def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
                 yield os.path.join(folder, name)
 
 
+# Folders and files to read, or one of them.
+Paths = Iterable[str | os.PathLike[str]] | str | os.PathLike[str]
 # The table of contents every index folder holds.
 _INDEX_TOC = re.compile(r"_MAIN_\d+\.toc")
 
@@ -314,7 +331,9 @@ class Indexer:
         return count
 
     def delete(self, ids: Iterable[str]) -> int:
-        """Delete the articles with these ids; returns how many were deleted."""
+        """Delete the articles with these ids (one id may be given alone); returns how many
+        were deleted."""
+        ids = [ids] if isinstance(ids, str) else list(ids)
         with self._running():
             writer = self._writer()
             try:
@@ -329,13 +348,14 @@ class Indexer:
 
     def sync(
         self,
-        paths: Iterable[str | os.PathLike[str]],
+        paths: Paths,
         *,
         rebuild: bool = False,
         follow_symlinks: bool = False,
         progress: Progress | None = None,
     ) -> SyncReport:
-        """Bring the index in line with the article files under ``paths``.
+        """Bring the index in line with the article files under ``paths`` (folders and
+        files, or one of them).
 
         New and changed files are read and (re)indexed, articles of files that vanished
         from under ``paths`` are removed, unchanged files are skipped. With ``rebuild``

@@ -401,3 +401,17 @@ def test_a_sync_stopped_by_an_error_ends_its_busy_workers_at_once(
     # Busy workers are killed, not waited for; the index is left as it was (empty).
     assert time.monotonic() - started[0] < 2
     assert whoosh_index.open_dir(str(tmp_path / "ix")).doc_count() == 0
+
+
+def test_one_folder_or_one_id_given_alone_is_not_read_letter_by_letter(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # sync("corpus/") walked "c", "o", ... and "/", the whole disk.
+    with Indexer(tmp_path / "ix") as indexer:
+        report = indexer.sync(str(corpus))
+        assert counts(report) == (8, 0, 0, 0)
+        assert report.skipped == ()
+        indexer.add([Article(id="memo-1", title="Budget memo", body="The budget grew.")])
+        assert indexer.delete("memo-1") == 1
+    assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+    assert check_index(tmp_path / "ix", corpus).healthy
