@@ -206,6 +206,7 @@ class Searcher:
 
     def get(self, article_id: str) -> Article:
         """Return the whole article with this id; raises ArticleNotFoundError."""
+        _check_id(article_id)
         stored = self._engine().document(id=article_id)
         if stored is None:
             raise ArticleNotFoundError(article_id)
@@ -218,6 +219,7 @@ class Searcher:
         as in :meth:`search`. Raises ArticleNotFoundError for an unknown id.
         """
         started = time.perf_counter()
+        _check_id(article_id)
         _check_paging(limit, 1, "relevance")
         engine = self._engine()
         docnum = engine.document_number(id=article_id)
@@ -470,6 +472,9 @@ def _date_bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None
     if isinstance(value, dt.date):
         start = dt.datetime(value.year, value.month, value.day)
         return start + dt.timedelta(days=1) if end else start
+    if not isinstance(value, str):
+        name = "until" if end else "since"
+        raise TypeError(f"{name} must be a str, a date or None, not {type(value).__name__}")
     try:
         span = parse_date_span(value)
     except ValueError as exc:
@@ -495,14 +500,21 @@ def _restriction(
     parts = []
     if start is not None or end is not None:
         parts.append(date_filter_query(start, end))
+    if source is not None and not isinstance(source, str):
+        raise TypeError(f"source must be a str or None, not {type(source).__name__}")
     words = [token.text for token in _NAMES(source or "")]
     if words:
         parts.append(wq.Phrase("source", words) if len(words) > 1 else wq.Term("source", words[0]))
     return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
 
 
+def _check_id(article_id: str) -> None:
+    if not isinstance(article_id, str):
+        raise TypeError(f"an article id must be a str, not {type(article_id).__name__}")
+
+
 def _check_facets(names: Iterable[str]) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(names))
+    names = tuple(dict.fromkeys([names] if isinstance(names, str) else names))
     unknown = [name for name in names if name not in FACETS]
     if unknown:
         raise ValueError(f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}")

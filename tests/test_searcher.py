@@ -206,6 +206,12 @@ def test_bad_arguments_raise(searcher: Searcher) -> None:
         searcher.search("x", since="2021-13")
 
 
+def test_one_facet_given_alone_is_one_facet(searcher: Searcher) -> None:
+    alone = searcher.search("kabul", facets="source").facets
+    assert alone == searcher.search("kabul", facets=["source"]).facets
+    assert set(alone) == {"source"}
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -214,6 +220,10 @@ def test_bad_arguments_raise(searcher: Searcher) -> None:
         (lambda s: s.timeline(42), "the query text must be a str, not int"),
         (lambda s: s.search("kabul", limit="5"), "limit must be an int, not str"),
         (lambda s: s.search("kabul", page=True), "page must be an int, not bool"),
+        (lambda s: s.search("kabul", since=2021), "since must be a str, a date or None, not int"),
+        (lambda s: s.search("kabul", source=["Reuters"]), "source must be a str or None, not list"),
+        (lambda s: s.get(None), "an article id must be a str, not NoneType"),
+        (lambda s: s.similar(7), "an article id must be a str, not int"),
     ],
 )
 def test_arguments_of_the_wrong_type_raise_type_error(searcher: Searcher, call, message) -> None:
