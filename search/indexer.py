@@ -24,8 +24,9 @@ from stat import S_ISREG
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.reading import SegmentReader
 from whoosh.util.filelock import FileLock
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, MERGE_SMALL
 
 from search.codec import Codec, lengths_in_memory, sort_postings_in_chunks
 from search.errors import IndexBusyError, IndexCorruptError
@@ -279,7 +280,7 @@ class Indexer:
 
     def _commit(self, writer, *, clear: bool = False) -> None:
         forget_analyzed(writer.schema)  # the schema is pickled into the index as it is
-        writer.commit(mergetype=CLEAR) if clear else writer.commit()
+        writer.commit(mergetype=CLEAR if clear else _merge_purging_deletions)
 
     def _holder_path(self) -> str:
         return os.path.join(self.index_dir, HOLDER_FILE)
@@ -382,6 +383,23 @@ class Indexer:
             seconds=time.perf_counter() - started,
             reread=tally.reread,
         )
+
+
+def _merge_purging_deletions(writer, segments: list) -> list:
+    """Whoosh's merge of small segments, after dropping the segments whose articles were
+    all replaced or deleted and rewriting those mostly so.
+
+    Whoosh keeps a deleted article's postings until its segment is merged, and never
+    merges large segments: re-reading every file (after an upgrade of the readers) grew
+    an index of 1,117 pages from 43 to 170 MB in four runs.
+    """
+    live = [segment for segment in segments if segment.doc_count() > 0]
+    stale = [s for s in live if s.deleted_count() * 2 > s.doc_count_all()]
+    for segment in stale:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)  # copies the live articles into the new segment
+        reader.close()
+    return MERGE_SMALL(writer, [s for s in live if s not in stale])
 
 
 class _SyncRun:

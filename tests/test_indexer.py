@@ -98,6 +98,21 @@ def test_files_an_older_reader_read_are_read_again(
     assert check_index(tmp_path / "ix", [corpus]).notes == ()
 
 
+def test_reading_every_file_again_leaves_no_deleted_articles_behind(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whoosh keeps a replaced article until its segment is merged, and never merges a
+    # large one: each full re-read added a segment of dead articles.
+    sync(tmp_path / "ix", corpus)
+    for version in (READER_VERSION + 1, READER_VERSION + 2, READER_VERSION + 3):
+        monkeypatch.setattr(prepare_module, "READER_VERSION", version)
+        assert counts(sync(tmp_path / "ix", corpus)) == (0, 8, 0, 0)
+    ix = whoosh_index.open_dir(str(tmp_path / "ix"))
+    with ix.reader() as reader:
+        assert (reader.doc_count(), reader.doc_count_all()) == (8, 8)
+    assert len(ix._segments()) == 1
+
+
 def test_a_file_state_recorded_before_reader_versions_was_read_by_version_1() -> None:
     sha1 = "0123456789abcdef0123456789abcdef01234567"
     old = FileState.parse(f"news/a\tb.txt\t1700000000\t512\t{sha1}")
