@@ -402,6 +402,9 @@ def test_site_name_is_the_author_when_nobody_else_is_named():
         ('<meta property="og:site_name" content="www.Coastline.example">', "coastline.example"),
         ('<meta property="og:site_name" content="http://[coastline">', "harbour.example"),
         ('<meta property="og:site_name" content="Coastline Courier">', "Coastline Courier"),
+        # A template's placeholder left unfilled is no name.
+        ('<meta property="og:site_name" content="{$plugin.site_name}">', "harbour.example"),
+        ('<meta property="og:site_name" content="{{ site.name }}">', "harbour.example"),
     ],
 )
 def test_a_site_address_in_place_of_its_name(head, source):

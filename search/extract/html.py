@@ -85,6 +85,8 @@ _META_AUTHORS = (
     "byl",
 )
 _AUTHOR_LABELS = frozenset(["written by", "author", "verfasst von", "geschrieben von", "autor"])
+# A value the site's template system left unfilled: "{$plugin.tx_news.opengraph.site_name}".
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{\$|\{%|%\}|<%|%>|\$\{")
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|\u2013|\u2014|::|\u00bb|\u00b7|:)\s+")
 _BYLINE_XPATH = (
     "//*[@itemprop='author' or @rel='author' or contains(@class, 'byline') "
@@ -398,7 +400,7 @@ class _Page:
             publisher[0] if publisher else "",
             self.first_meta("application-name"),
         )
-        names = [name for name in candidates if name]
+        names = [name for name in candidates if name and not _TEMPLATE.search(name)]
         if not names:
             return ""
         return next((name for name in names if not is_address(name)), host_name(names[0]))
