@@ -377,6 +377,38 @@ def test_byline_elements_skip_dates_comments_and_site_name():
     assert article.title == "Harbour Seals Return to the Bay"
 
 
+@pytest.mark.parametrize(
+    ("site_name", "url", "source"),
+    [
+        ("scinexx | Das Wissensmagazin", "https://www.scinexx.example/n/1", "scinexx"),
+        ("Digital for Good | RESET.ORG", "https://reset.example/n/1", "RESET.ORG"),
+        # The article's title in place of the name, then the name.
+        ("Ferry timetable changes | Die FURCHE", "https://www.furche.example/n/1", "Die FURCHE"),
+        (
+            "La Prensa Gr\u00e1fica - Noticias",
+            "https://laprensagrafica.example/n/1",
+            "La Prensa Gr\u00e1fica",
+        ),
+        # No part or every part named by the host: the name as given.
+        ("Coastline Courier", "https://coastline.example/n/1", "Coastline Courier"),
+        (
+            "Harbour News | The harbour's paper",
+            "https://harbour.example/n/1",
+            "Harbour News | The harbour's paper",
+        ),
+    ],
+)
+def test_a_site_name_with_a_tagline_gives_the_publication(site_name, url, source):
+    text = "The ferry timetable changes on Monday for the summer season. " * 5
+    page = (
+        f'<html><head><meta property="og:site_name" content="{site_name}">'
+        f'<link rel="canonical" href="{url}"><title>Ferry timetable changes</title></head>'
+        f"<body><article><p>{text}</p></article></body></html>"
+    )
+    (article,) = extract_bytes(page.encode(), path="site.html")
+    assert article.source == source
+
+
 def test_site_name_is_the_author_when_nobody_else_is_named():
     text = b"The ferry timetable changes on Monday for the summer season. " * 5
     page = (

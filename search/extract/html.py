@@ -19,6 +19,7 @@ import datetime as dt
 import html
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -407,9 +408,9 @@ class _Page:
 
     def source(self, url: str) -> str:
         site = self.site_name()
-        if site or not url:
-            return site
-        return host_name(url)
+        if site and url:
+            return _publication(site, url)
+        return site if site or not url else host_name(url)
 
     def date(self) -> dt.datetime | None:
         """The first publication date the page states (JSON-LD, meta tags, ``<time>``)."""
@@ -578,6 +579,27 @@ def _spaced_text(node: lxml.html.HtmlElement) -> str:
 
 def _squeezed(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _publication(site: str, url: str) -> str:
+    """The publication's name in a site name that says more: its tagline ("scinexx | Das
+    Wissensmagazin") or the article's title ("Achtsam durch die Krise | Die FURCHE").
+    Of its parts, the one the url's host names is kept."""
+    host = host_name(url)
+    parts = [part for part in _TITLE_SEPARATORS.split(site) if _folded(part)]
+    labels = [_folded(label) for label in host.split(".")[:-1] if len(label) > 2]
+    named = [
+        part
+        for part in parts
+        if _folded(part) in _folded(host) or any(label in _folded(part) for label in labels)
+    ]
+    return named[0] if len(parts) > 1 and len(named) == 1 else site
+
+
+def _folded(text: str) -> str:
+    # Letters and digits only, without accents: "La Prensa Gráfica" ~ "laprensagrafica".
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _squeezed("".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 def _unescape(text: str) -> str:
