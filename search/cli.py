@@ -590,7 +590,9 @@ def _print_check(report: search.CheckReport) -> None:
     listed = [("damage", [(d, "") for d in report.damage])]
     listed.append(("duplicate id", [(i, "") for i in report.duplicates]))
     listed += [(kind, [(p, "") for p in paths]) for kind, paths in _file_kinds(report)]
-    listed.append(("unreadable", list(report.unreadable)))
+    # Files that give no article: unreadable ones, and copies of articles indexed from
+    # other files.
+    listed.append(("not indexed", list(report.unreadable)))
     for label, items in listed:
         for text, reason in items[:_MAX_LISTED]:
             click.echo(f"{label}: {text}" + (f" ({reason})" if reason else ""))

@@ -743,7 +743,7 @@ def test_check_passes_a_sound_index_and_names_what_changed(corpus: Path, tmp_pat
         f"changed: {oil}",
         f"deleted: {corpus / 'feeds' / 'archive.json'}",
         f"new: {corpus / 'text' / 'new.txt'}",
-        f"unreadable: {corpus / 'text' / 'broken.json'} (invalid JSON: line 1 column 2: "
+        f"not indexed: {corpus / 'text' / 'broken.json'} (invalid JSON: line 1 column 2: "
         "Expecting property name enclosed in double quotes)",
         "out of date: 1 files changed, 1 deleted, 1 new",
         f"repair: search index --index {index_dir} {corpus}",
