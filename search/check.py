@@ -29,7 +29,14 @@ from whoosh import index as whoosh_index
 
 from search.errors import ExtractError, IndexNotFoundError
 from search.extract import extract_file
-from search.indexer import HOLDER_FILE, Paths, path_list, walk_article_files
+from search.indexer import (
+    HOLDER_FILE,
+    INDEX_TOC,
+    Paths,
+    holds_index,
+    path_list,
+    walk_article_files,
+)
 from search.prepare import FileState, hash_file
 from search.schema import FILE_FIELD, live_terms
 
@@ -37,7 +44,6 @@ __all__ = ["CheckReport", "SegmentReport", "check_index"]
 
 # Whoosh's file names in an index folder (index name "MAIN"): the table of contents of
 # generation N, the temporary file it is written to first, and the segments' files.
-_TOC = re.compile(r"_MAIN_(\d+)\.toc")
 _TOC_TEMP = re.compile(r"_MAIN_\d+\.toc\..+")
 _SEGMENT_FILE = re.compile(r"(MAIN_[0-9a-z]+)\.\w+")
 _WRITER_TEMP = "MAIN.tmp"
@@ -173,7 +179,7 @@ def check_index(
     index at ``index_dir``.
     """
     path = os.fspath(index_dir)
-    if not os.path.isdir(path) or not any(_TOC.fullmatch(n) for n in os.listdir(path)):
+    if not os.path.isdir(path) or not holds_index(os.listdir(path)):
         raise IndexNotFoundError(path)
     given = path_list(paths)
     try:
@@ -422,7 +428,7 @@ def _writer_at_work(ix: whoosh_index.Index) -> bool:
 
 
 def _latest_generation(path: str) -> int:
-    found = [int(m.group(1)) for n in os.listdir(path) if (m := _TOC.fullmatch(n))]
+    found = [int(m.group(1)) for n in os.listdir(path) if (m := INDEX_TOC.fullmatch(n))]
     return max(found, default=-1)
 
 

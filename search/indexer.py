@@ -145,7 +145,7 @@ def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
             subfolders[:] = []
             continue
         seen.add((stat.st_dev, stat.st_ino))
-        if any(_INDEX_TOC.fullmatch(name) for name in names):
+        if holds_index(names):
             subfolders[:] = []  # an index (this one, or a copy): its files are not articles
             continue
         pages = {os.path.splitext(name)[0] for name in names if _is_page(name)}
@@ -159,8 +159,13 @@ def _walk_folder(root: str, follow_symlinks: bool) -> Iterator[str]:
 
 # Folders and files to read, or one of them.
 Paths = Iterable[str | os.PathLike[str]] | str | os.PathLike[str]
-# The table of contents every index folder holds.
-_INDEX_TOC = re.compile(r"_MAIN_\d+\.toc")
+# The table of contents every index folder holds: "_MAIN_<generation>.toc".
+INDEX_TOC = re.compile(r"_MAIN_(\d+)\.toc")
+
+
+def holds_index(names: Iterable[str]) -> bool:
+    """Whether a folder holding files of these names holds an index."""
+    return any(INDEX_TOC.fullmatch(name) for name in names)
 
 
 def _is_page(name: str) -> bool:
