@@ -22,7 +22,6 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -325,7 +324,7 @@ class _Page:
         """True when ``name`` is the site's name or its host name ("Example News", "example")."""
         key = _squeezed(name)
         site = _squeezed(self.site_name())
-        host = (urlsplit(self.url()).hostname or "").removeprefix("www.").rpartition(".")[0]
+        host = host_name(self.url()).rpartition(".")[0]
         if not key:
             return False
         if key == _squeezed(host) or key == site:
@@ -408,9 +407,9 @@ class _Page:
 
     def source(self, url: str) -> str:
         site = self.site_name()
-        if site and url:
-            return _publication(site, url)
-        return site if site or not url else host_name(url)
+        if not site:
+            return host_name(url)
+        return _publication(site, url) if url else site
 
     def date(self) -> dt.datetime | None:
         """The first publication date the page states (JSON-LD, meta tags, ``<time>``)."""
