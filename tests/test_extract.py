@@ -915,3 +915,13 @@ def test_parse_date(value, expected):
 )
 def test_clean_authors(bylines, expected):
     assert clean_authors(bylines) == expected
+
+
+def test_text_hidden_from_screen_readers_is_not_read():
+    # trafilatura finds no article in a page this short: every paragraph is read.
+    page = (
+        "<html><body><article><h1>Tides</h1><div><p><span aria-hidden='true'>Icon</span>High "
+        "water at six.</p><p>Low water at noon.</p></div></article></body></html>"
+    )
+    (article,) = extract_bytes(page.encode(), path="aria.html")
+    assert article.body == "High water at six.\n\nLow water at noon."

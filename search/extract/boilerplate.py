@@ -13,7 +13,10 @@ import lxml.html
 
 __all__ = ["drop_hidden", "is_boilerplate"]
 
-_HIDDEN_XPATH = "//body//*[@hidden or contains(@style, 'none') or contains(@style, 'hidden')]"
+_HIDDEN_XPATH = (
+    "//body//*[@hidden or @aria-hidden='true' or contains(@style, 'none') "
+    "or contains(@style, 'hidden')]"
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # Lines that point to another story ("Read more: <headline>", "Lesen Sie auch: ..."), in
 # the languages of the pages we read; matched on the case-folded line.
@@ -92,15 +95,17 @@ def is_boilerplate(line: str) -> bool:
 
 
 def drop_hidden(tree: lxml.html.HtmlElement) -> None:
-    """Remove from ``tree`` the elements a browser does not show: ``hidden``, ``display:
+    """Remove from ``tree`` the elements a browser does not show, ``hidden``, ``display:
     none``, ``visibility: hidden`` (cookie dialogs, templates, player menus, paywalled
-    copies). Nothing is removed when they hold nine tenths of the paragraph text: a script
+    copies), and those it hides from screen readers, ``aria-hidden="true"``. Nothing is removed when they hold nine tenths of the paragraph text: a script
     then shows them (a gallery shown one item at a time)."""
     hidden = _outermost(
         [
             node
             for node in tree.xpath(_HIDDEN_XPATH)
-            if node.get("hidden") is not None or _HIDDEN_STYLE.search(node.get("style") or "")
+            if node.get("hidden") is not None
+            or node.get("aria-hidden") == "true"
+            or _HIDDEN_STYLE.search(node.get("style") or "")
         ]
     )
     if not hidden:
