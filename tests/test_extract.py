@@ -17,7 +17,7 @@ import pytest
 from search import extract
 from search.errors import ExtractError
 from search.extract import ARTICLE_SUFFIXES, extract_bytes, extract_file, is_article_file
-from search.extract.body import _with_repeats
+from search.extract.body import _with_repeats, _without_gallery, _wrap_loose_text
 from search.extract.common import clean_authors, parse_date
 from search.models import Article
 
@@ -917,6 +917,44 @@ def test_clean_authors(bylines, expected):
     assert clean_authors(bylines) == expected
 
 
+_TIMETABLE = "The harbour board met on Tuesday to agree the summer timetable for the ferries. "
+
+
+def _article_page(inner: str) -> bytes:
+    return f"<html><body><article><h1>Tides</h1><p>{_TIMETABLE * 3}</p>{inner}</article></body></html>".encode()
+
+
+def test_a_formula_is_read_as_its_symbols():
+    # MathJax renders the formula in custom elements and keeps its MathML for screen readers.
+    formula = (
+        "<mjx-container jax='CHTML'><mjx-math aria-hidden='true'><mjx-c></mjx-c></mjx-math>"
+        "<mjx-assistive-mml><math xmlns='http://www.w3.org/1998/Math/MathML'><mi>a</mi>"
+        "<mo>\u2260</mo><mn>0</mn></math></mjx-assistive-mml></mjx-container>"
+    )
+    inner = f"<p>When {formula}, the tide tables give two solutions.</p>"
+    (article,) = extract_bytes(_article_page(inner), path="formula.html")
+    assert article.body.endswith("\n\nWhen a \u2260 0 , the tide tables give two solutions.")
+
+
+def test_text_loose_after_a_block_is_wrapped_as_a_paragraph():
+    tree = lxml.html.document_fromstring(
+        "<html><body><div><p>Before.</p><div class='photo'><img src='pier.jpg'></div>The pier "
+        "will close for repairs in May, the board said, <a href='/survey'>after a survey</a> "
+        "found rot.<p>After.</p><p>Short tail</p>, too short to be a paragraph.</div>"
+        "</body></html>"
+    )
+    _wrap_loose_text(tree)
+    container = tree.find("body/div")
+    assert [(node.tag, node.text_content()) for node in container] == [
+        ("p", "Before."),
+        ("div", ""),
+        ("p", "The pier will close for repairs in May, the board said, after a survey found rot."),
+        ("p", "After."),
+        ("p", "Short tail"),
+    ]
+    assert container[2][0].tag == "a"
+
+
 def test_text_hidden_from_screen_readers_is_not_read():
     # trafilatura finds no article in a page this short: every paragraph is read.
     page = (
@@ -925,3 +963,18 @@ def test_text_hidden_from_screen_readers_is_not_read():
     )
     (article,) = extract_bytes(page.encode(), path="aria.html")
     assert article.body == "High water at six.\n\nLow water at noon."
+
+
+def _captions(count: int) -> list[str]:
+    return [f"- {n}/{count} Pier {n}: the old pier of the coast." for n in range(1, count + 1)]
+
+
+def test_a_numbered_gallery_beside_the_article_is_left_out():
+    story = [f"{n}. {_TIMETABLE * 3}".strip() for n in range(1, 6)]
+    body = "\n\n".join([*story[:2], *_captions(3), *story[2:], "- 1/2 Not a gallery."])
+    assert _without_gallery(body) == "\n\n".join([*story, "- 1/2 Not a gallery."])
+
+
+def test_a_numbered_gallery_that_is_the_article_is_kept():
+    body = "\n\n".join(["Piers of the coast, in pictures.", *_captions(12)])
+    assert _without_gallery(body) == body
