@@ -38,7 +38,16 @@ _CALL_TO_ACTION = re.compile(
     r"|^follow [\w ]{1,40} on (?:twitter|facebook|instagram)|please subscribe"
     r"|\bnewsletter(?: abonnieren)?$|we want to hear what you think"
     r"|download (?:the|our) [\w ]{0,40}apps?\b"
-    r"|^(?:share (?:on|via) \w+\s*)+$"
+    r"|^(?:(?:share (?:on|via)|partager sur|teilen (?:auf|via)|compartir en|condividi su)"
+    r" \w+\s*)+$"
+)
+# What stands in for an embedded post or a picture until a script loads it. Patterns and
+# labels are matched case-folded: "ß" is "ss".
+_PLACEHOLDER = re.compile(
+    r"^(?:view this post on instagram|sieh dir diesen beitrag auf instagram an"
+    r"|voir cette publication sur instagram|ver esta publicación en instagram"
+    r"|click to enlarge|zum vergrössern (?:bitte )?(?:an)?klicken|cliquez pour agrandir"
+    r"|haz clic para ampliar)\W*$"
 )
 # A count of reader comments or shares, a link to them: "5 Kommentare", "- 12 comments";
 # the counter of a slide show: "Bild 3 von 12", "Photo 3 of 12", "3/12".
@@ -76,20 +85,34 @@ _FURNITURE_LABELS = frozenset(
         "à lire aussi",
         "lire aussi",
         "schon gelesen?",
+        # Controls of a player or a picture viewer.
+        "close",
+        "schliessen",
+        "fermer",
+        "cerrar",
+        "fullscreen",
+        "vollbild",
+        "play video",
+        "video abspielen",
+        "bild anzeigen",
+        "bild schliessen",
     ]
 )
+# The marker trafilatura puts before a list item: "- Share on Twitter".
+_LIST_MARKER = re.compile(r"^[-\u2022*]\s+")
 
 
 def is_boilerplate(line: str) -> bool:
     """Return True for a line of page furniture rather than article text: a "Read more:"
     link to another story, a lone "Advertisement" label, a count of comments or of slides, a
-    copyright notice, a request to subscribe or follow. Lines over 200 characters are always
-    article text."""
-    folded = line.strip().casefold()
+    copyright notice, a request to subscribe or follow, the placeholder of an embedded post,
+    a player's "Close" button; as a line or as a list item. Lines over 200 characters are
+    always article text."""
+    folded = _LIST_MARKER.sub("", line.strip().casefold())
     if len(folded) > 200:
         return False
     marked = _CROSS_REFERENCE.match(folded) or _COUNTER_LINK.match(folded)
-    if marked or _COPYRIGHT.search(folded):
+    if marked or _PLACEHOLDER.match(folded) or _COPYRIGHT.search(folded):
         return True
     return bool(_CALL_TO_ACTION.search(folded)) or folded.strip(" :.|•·-") in _FURNITURE_LABELS
 
