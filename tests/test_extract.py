@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from search import extract
 from search.errors import ExtractError
 from search.extract import ARTICLE_SUFFIXES, extract_bytes, extract_file, is_article_file
 from search.extract.body import _with_repeats, _without_gallery, _wrap_loose_text
-from search.extract.common import clean_authors, parse_date
+from search.extract.common import clean_authors, parse_date, web_address
 from search.models import Article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
@@ -987,3 +988,55 @@ def test_a_numbered_gallery_beside_the_article_is_left_out():
 def test_a_numbered_gallery_that_is_the_article_is_kept():
     body = "\n\n".join(["Piers of the coast, in pictures.", *_captions(12)])
     assert _without_gallery(body) == body
+
+
+_ARCHIVED = "https://web.archive.org/web/20190717140047/https://www.harbour-news.example/pier"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" https://www.harbour-news.example/pier ", "https://www.harbour-news.example/pier"),
+        (_ARCHIVED, "https://www.harbour-news.example/pier"),
+        # A capture flag after the time, and "//" written "/".
+        ("http://web.archive.org/web/2016id_/http:/tides.example/a", "http://tides.example/a"),
+        ("https://web.archive.org/web/2019/tides.example/a", "http://tides.example/a"),
+        # The archive's own pages are addresses as they stand.
+        (
+            "https://web.archive.org/web/2019*/tides.example",
+            "https://web.archive.org/web/2019*/tides.example",
+        ),
+        (
+            "https://web.archive.org/web/20190717140047/",
+            "https://web.archive.org/web/20190717140047/",
+        ),
+        ("https://tides.example/a page", ""),
+        ("ftp://tides.example/a", ""),
+        ("tides.example/a", ""),
+        (17, ""),
+    ],
+)
+def test_web_address(value, expected):
+    assert web_address(value) == expected
+
+
+def test_a_page_saved_from_the_wayback_machine_is_the_original_article():
+    page = (
+        f"<html><head><title>Pier reopens</title><link rel='canonical' href='{_ARCHIVED}'>"
+        f"</head><body><article><p>{_TIMETABLE * 3}</p></article></body></html>"
+    )
+    (article,) = extract_bytes(page.encode(), path="pier.html")
+    assert (article.id, article.url, article.source) == (
+        "https://www.harbour-news.example/pier",
+        "https://www.harbour-news.example/pier",
+        "harbour-news.example",
+    )
+
+
+def test_records_and_dumps_read_wayback_addresses_as_the_original():
+    record = json.dumps({"title": "Pier reopens", "url": _ARCHIVED, "text": _TIMETABLE})
+    (from_record,) = extract_bytes(record.encode(), path="feed.json")
+    dump = f"Title: Pier reopens\nURL: {_ARCHIVED}\n\n{_TIMETABLE}\n"
+    (from_dump,) = extract_bytes(dump.encode(), path="pier.txt")
+    assert from_record.url == from_dump.url == "https://www.harbour-news.example/pier"
+    assert from_record.source == "harbour-news.example"

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 
 from search.errors import ExtractError
-from search.extract.common import BadInput, host_name
+from search.extract.common import BadInput, host_name, web_address
 from search.extract.decode import decode
 from search.extract.html import extract_html
 from search.extract.mhtml import saved_page
@@ -46,7 +46,7 @@ __all__ = [
 # Raised whenever what the readers return for some file changes (a better body, a name
 # read where it was missed): the index records it with each file, and a sync reads again
 # the files an older reader read. Indexes from before the number was recorded count as 1.
-READER_VERSION = 15
+READER_VERSION = 16
 
 _HTML = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 _MHTML = frozenset({".mhtml", ".mht"})
@@ -171,9 +171,10 @@ def _extract(data: bytes, path: str, report: Callable[[str], None]) -> list[Arti
 
 def _saved_page(data: bytes, path: str, report: Callable[[str], None]) -> Article:
     """The page in an MHTML archive; the address it was saved from when it names none."""
-    text, address = saved_page(data)
+    text, saved_from = saved_page(data)
     article = extract_html(text, path=path, report=report)
-    if article.url or not address.startswith(("http://", "https://")):
+    address = web_address(saved_from)
+    if article.url or not address:
         return article
     source = article.source or host_name(address)
     return dataclasses.replace(article, id=address, url=address, source=source)

@@ -24,10 +24,18 @@ __all__ = [
     "is_organisation",
     "parse_date",
     "split_tags",
+    "web_address",
 ]
 
 Report = Callable[[str], None]
 _ADDRESS = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_WEB_ADDRESS = re.compile(r"https?://[^/\s]+\S*$", re.IGNORECASE)
+# A copy the Wayback Machine keeps: web.archive.org/web/<capture time><flag>/<address>. It
+# may write the address's "//" as "/", or leave out its scheme.
+_ARCHIVED_COPY = re.compile(
+    r"https?://(?:web|wayback)\.archive\.org/web/\d{4,14}(?:[a-z]{2}_)?/+(?:(https?):/+)?(\S+)$",
+    re.IGNORECASE,
+)
 
 
 class BadInput(Exception):
@@ -41,6 +49,22 @@ class BadInput(Exception):
 def is_address(text: str) -> bool:
     """True for a web address given where a name belongs: "https://www.fr.de", "www.kas.de"."""
     return bool(_ADDRESS.match(text))
+
+
+def web_address(value: object) -> str:
+    """``value`` if it is a web address (http or https), else "". For a copy the Wayback
+    Machine keeps, the address of the page itself: the article's own url and site
+    ("https://web.archive.org/web/20190717140047/http://example.com/a" gives
+    "http://example.com/a")."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not _WEB_ADDRESS.match(text):
+        return ""
+    archived = _ARCHIVED_COPY.match(text)
+    if archived:
+        scheme, rest = archived.groups()
+        original = f"{(scheme or 'http').lower()}://{rest}"
+        return original if _WEB_ADDRESS.match(original) else text
+    return text
 
 
 def host_name(address: str) -> str:

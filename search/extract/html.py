@@ -37,6 +37,7 @@ from search.extract.common import (
     is_address,
     parse_date,
     split_tags,
+    web_address,
 )
 from search.models import Article
 
@@ -441,11 +442,8 @@ class _Page:
 
     def url(self) -> str:
         links = self.tree.xpath("//link[@rel='canonical']/@href")
-        for value in [*map(str, links), self.first_meta("og:url"), self.ld_text("url")]:
-            value = value.strip()
-            if re.match(r"https?://[^/\s]+", value):
-                return value
-        return ""
+        values = [*map(str, links), self.first_meta("og:url"), self.ld_text("url")]
+        return next(filter(None, map(web_address, values)), "")
 
     def summary(self) -> str:
         return clean_space(

@@ -25,6 +25,7 @@ from search.extract.common import (
     is_address,
     parse_date,
     split_tags,
+    web_address,
 )
 from search.extract.html import html_to_text
 from search.models import Article
@@ -191,7 +192,7 @@ def _article(record: dict[str, Any], *, path: str, number: int | None) -> Articl
     body = _body(_first(keys, "body"))
     if not title and not body:
         return None
-    url = _url(_first(keys, "url"))
+    url = web_address(_first(keys, "url"))
     fallback_id = path if number is None else f"{path}#{number}"
     return Article(
         id=url or fallback_id,
@@ -247,11 +248,6 @@ def _source(name: str, url: str) -> str:
     if is_address(name) or not name:
         return host_name(name or url)
     return name
-
-
-def _url(value: Any) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    return text if re.match(r"https?://\S+$", text) else ""
 
 
 def _json_message(exc: Exception) -> str:

@@ -26,6 +26,7 @@ from search.extract.common import (
     is_organisation,
     parse_date,
     split_tags,
+    web_address,
 )
 from search.models import Article
 
@@ -189,7 +190,7 @@ def _take_header_part(header: _Header, line: str) -> bool:
         return True
     url = _LABELLED_URL.match(line)
     if url and not header.url:
-        header.url = url.group(1)
+        header.url = web_address(url.group(1))
         return True
     byline = _BYLINE.match(line)
     if byline and not header.byline and len(line.split()) <= 10:
