@@ -1,0 +1,405 @@
+"""Answer ``search query`` from a process that keeps the index open.
+
+A fresh ``search query`` spends most of its time starting: importing the engine and
+opening the index. ``search serve`` does that once. It listens on a Unix socket that only
+its user can reach, one socket per index, and runs each ``search query`` a client sends
+exactly as the command would run itself: in the client's folder, with its
+``SEARCH_INDEX``, its output encoding and whether its output is a terminal. The client,
+:func:`ask`, is called by the ``search`` entry point before anything heavy is imported;
+whenever no server answers, the command runs itself as before.
+
+The wire format, one request and one reply per connection: the client sends its fields
+separated by NUL bytes (which no argument, folder or variable can hold) and shuts its side
+down; the server replies a line, ``<exit status> <stdout length> <stderr length>``, and those
+bytes, or the line ``-`` when it does not answer. JSON would cost the client more to import
+than the rest of what it runs.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import socket
+import stat
+import sys
+import zlib
+
+# typing is not imported: a query answered by a server imports only what it needs.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["QueryServer", "Request", "ServeError", "ask", "socket_path"]
+
+# Bumped when a request or a reply changes shape: a server of another version is not asked.
+PROTOCOL = 1
+_CONNECT_SECONDS = 1.0
+# A query answered later than this is run again by the client itself.
+_REPLY_SECONDS = 60.0
+_MAX_REQUEST_BYTES = 1 << 20
+# Room left in a socket's 107-byte path for "/news-search-<uid>/<16 hex digits>.sock".
+_MAX_BASE_BYTES = 60
+
+
+class ServeError(Exception):
+    """A server cannot start: another one answers for the index, or the socket's folder
+    is not private to this user."""
+
+
+def socket_path(index_dir: str) -> str | None:
+    """The socket of the server for ``index_dir`` (resolved from the working folder), or
+    None where Unix sockets are not available."""
+    if not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None
+    # Two indexes of one user sharing a name is harmless: a query names its index, and
+    # a server opens any other one as the command does.
+    real = os.path.realpath(index_dir).encode("utf-8", "surrogateescape")
+    name = f"{zlib.crc32(real):08x}{zlib.adler32(real):08x}.sock"
+    return os.path.join(_runtime_dir(), name)
+
+
+def _runtime_dir() -> str:
+    base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"
+    if len(base.encode("utf-8", "surrogateescape")) > _MAX_BASE_BYTES:
+        base = "/tmp"  # a socket's path must fit in 107 bytes
+    return os.path.join(base, f"news-search-{os.getuid()}")
+
+
+def _is_private(folder: str) -> bool:
+    """Whether ``folder`` is a real folder of this user that nobody else may enter."""
+    try:
+        info = os.lstat(folder)  # a link to a folder is not one
+    except OSError:
+        return False
+    mode = info.st_mode
+    return stat.S_ISDIR(mode) and info.st_uid == os.getuid() and mode & 0o077 == 0
+
+
+class Request:
+    """What a client asks: the command's arguments and how it would run them. (Not a
+    dataclass: importing dataclasses would cost the client more than all else it does.)"""
+
+    _NO_VALUE = "\x01"  # SEARCH_INDEX not set
+
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        cwd: str,
+        prog: str = "search",
+        index_env: str | None = None,
+        encoding: str = "utf-8",
+        stdout_tty: bool = False,
+        stderr_tty: bool = False,
+    ) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.prog = prog
+        self.index_env = index_env
+        self.encoding = encoding
+        self.stdout_tty = stdout_tty
+        self.stderr_tty = stderr_tty
+
+    def encode(self, protocol: int = PROTOCOL) -> bytes:
+        fields = [
+            str(protocol),
+            self.prog,
+            self.cwd,
+            self._NO_VALUE if self.index_env is None else self.index_env,
+            self.encoding,
+            f"{int(self.stdout_tty)}{int(self.stderr_tty)}",
+            *self.argv,
+        ]
+        return "\0".join(fields).encode("utf-8", "surrogateescape")
+
+    @classmethod
+    def decode(cls, data: bytes) -> Request | None:
+        """The request in ``data``; None for another protocol. Raises ValueError when
+        ``data`` is no request."""
+        protocol, prog, cwd, index_env, encoding, ttys, *argv = data.decode(
+            "utf-8", "surrogateescape"
+        ).split("\0")
+        if protocol != str(PROTOCOL):
+            return None
+        if len(ttys) != 2 or not set(ttys) <= {"0", "1"}:
+            raise ValueError("not a request")
+        return cls(
+            argv,
+            cwd=cwd,
+            prog=prog,
+            index_env=None if index_env == cls._NO_VALUE else index_env,
+            encoding=encoding,
+            stdout_tty=ttys[0] == "1",
+            stderr_tty=ttys[1] == "1",
+        )
+
+
+_NOT_ANSWERED = b"-"
+
+
+# -- client --------------------------------------------------------------------------
+
+
+def ask(argv: list[str]) -> int | None:
+    """Have a server run ``search <argv>`` and print what it printed; return its exit
+    status, or None when no server answered (the caller then runs the command itself).
+
+    Only ``query`` is sent, and never for ``--help``: help is laid out for the terminal.
+    """
+    if not argv or argv[0] != "query" or {"-h", "--help"} & set(_options_part(argv)):
+        return None
+    if sys.stdout is None or sys.stderr is None:  # closed: the command says what it says
+        return None
+    path = socket_path(_index_of(argv))
+    if path is None or not _is_private(os.path.dirname(path)):
+        return None
+    request = Request(
+        argv=argv,
+        prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "search",
+        cwd=os.getcwd(),
+        index_env=os.environ.get("SEARCH_INDEX"),
+        encoding=sys.stdout.encoding or "utf-8",
+        stdout_tty=sys.stdout.isatty(),
+        stderr_tty=sys.stderr.isatty(),
+    )
+    try:
+        code, out, err = _exchange(path, request.encode())
+    except (OSError, ValueError):
+        return None
+    if code is None:
+        return None
+    _write(sys.stdout, out)
+    _write(sys.stderr, err)
+    return code
+
+
+def _write(stream: Any, data: bytes) -> None:
+    stream.flush()
+    if hasattr(stream, "buffer"):
+        stream.buffer.write(data)
+    else:  # a stream replaced by text only (an embedding program's)
+        stream.write(data.decode(stream.encoding or "utf-8", "replace"))
+    stream.flush()
+
+
+def _options_part(argv: list[str]) -> list[str]:
+    return argv[: argv.index("--")] if "--" in argv else argv
+
+
+def _index_of(argv: list[str]) -> str:
+    """The index ``search query`` would open: ``--index``, else ``SEARCH_INDEX``, else
+    "index" (as the command's own option reads them)."""
+    options = _options_part(argv)
+    for position, arg in enumerate(options):
+        if arg == "--index" and position + 1 < len(options):
+            return options[position + 1]
+        if arg.startswith("--index="):
+            return arg.partition("=")[2]
+    return os.environ.get("SEARCH_INDEX") or "index"
+
+
+def _exchange(path: str, request: bytes) -> tuple[int | None, bytes, bytes]:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(_CONNECT_SECONDS)
+        client.connect(path)
+        client.settimeout(_REPLY_SECONDS)
+        client.sendall(request)
+        client.shutdown(socket.SHUT_WR)
+        reply = _read_all(client)
+    head, _, data = reply.partition(b"\n")
+    if head == _NOT_ANSWERED:
+        return None, b"", b""
+    code, out_length, err_length = map(int, head.split(b" "))
+    if len(data) != out_length + err_length:
+        raise ValueError("reply cut short")
+    return code, data[:out_length], data[out_length:]
+
+
+def _read_all(connection: socket.socket, limit: int | None = None) -> bytes:
+    chunks = []
+    size = 0
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise ValueError("request too large")
+    return b"".join(chunks)
+
+
+# -- server --------------------------------------------------------------------------
+
+
+class QueryServer:
+    """Answers ``search query`` for the index at ``index_dir`` until :meth:`stop`, an
+    interrupt, or ``idle`` seconds without a request.
+
+    Raises :class:`ServeError` when another server answers for the index or the socket's
+    folder is not private, and :class:`~search.errors.IndexNotFoundError` when there is
+    no index.
+    """
+
+    def __init__(self, index_dir: str) -> None:
+        import search
+
+        self.index_dir = os.path.realpath(index_dir)
+        path = socket_path(self.index_dir)
+        if path is None:
+            raise ServeError("this system has no Unix sockets to answer on")
+        self.socket_path = path
+        self.searcher = search.Searcher(self.index_dir)
+        self._listener: socket.socket | None = None
+        self._stopping = False
+
+    def __enter__(self) -> QueryServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def listen(self) -> None:
+        """Take the index's socket. Separate from :meth:`serve` so a caller knows the
+        server answers before it starts waiting."""
+        folder = os.path.dirname(self.socket_path)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _is_private(folder):
+            raise ServeError(f"{folder} is not a folder only this user can enter")
+        if _answers(self.socket_path):
+            raise ServeError(f"a server already answers for {self.index_dir}")
+        if os.path.lexists(self.socket_path):
+            os.unlink(self.socket_path)  # left by a server that was killed
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(self.socket_path)
+            listener.listen(16)
+        except OSError:
+            listener.close()
+            raise
+        self._listener = listener
+
+    def serve(self, idle: float | None = None) -> None:
+        """Answer requests one at a time until stopped or idle for ``idle`` seconds."""
+        if self._listener is None:
+            self.listen()
+        listener = self._listener
+        assert listener is not None
+        while not self._stopping:
+            try:
+                listener.settimeout(idle)
+                connection, _ = listener.accept()
+            except TimeoutError:
+                return
+            except OSError:
+                if self._stopping:  # close() took the socket away under accept()
+                    return
+                raise
+            with connection:
+                if not self._stopping:
+                    self._answer(connection)
+
+    def stop(self) -> None:
+        """Make :meth:`serve` return (from another thread or a signal handler)."""
+        self._stopping = True
+        # Closing the socket does not wake a thread blocked in accept(); a connection does.
+        if self._listener is not None:
+            _answers(self.socket_path)
+
+    def close(self) -> None:
+        """Stop, give the socket up and close the index."""
+        self.stop()
+        if self._listener is not None:
+            self._listener.close()
+            if os.path.lexists(self.socket_path):
+                os.unlink(self.socket_path)
+        self.searcher.close()
+
+    def _answer(self, connection: socket.socket) -> None:
+        connection.settimeout(_REPLY_SECONDS)
+        try:
+            request = Request.decode(_read_all(connection, _MAX_REQUEST_BYTES))
+            if request is None or not self._holds_index():
+                reply = _NOT_ANSWERED + b"\n"
+            else:
+                code, out, err = self.run(request)
+                reply = f"{code} {len(out)} {len(err)}\n".encode() + out + err
+            connection.sendall(reply)
+        except (OSError, ValueError):
+            return  # the client went away or sent nonsense: it runs the command itself
+
+    def _holds_index(self) -> bool:
+        # Gone or emptied since: the client's own run then says so in its own words.
+        from search.indexer import holds_index
+
+        try:
+            return holds_index(os.listdir(self.index_dir))
+        except OSError:
+            return False
+
+    def run(self, request: Request) -> tuple[int, bytes, bytes]:
+        """Run ``search <argv>`` as the client would: exit status, stdout, stderr."""
+        from search import cli
+
+        out = _Output(request.encoding, request.stdout_tty)
+        err = _Output(request.encoding, request.stderr_tty)
+        saved = sys.stdout, sys.stderr, os.getcwd(), os.environ.get("SEARCH_INDEX")
+        try:
+            os.chdir(request.cwd)
+            _set_env("SEARCH_INDEX", request.index_env)
+            sys.stdout, sys.stderr = out, err
+            with cli.serving(self.index_dir, self.searcher):
+                code = _exit_status(cli.main, request.argv, request.prog)
+        finally:
+            sys.stdout, sys.stderr = saved[0], saved[1]
+            os.chdir(saved[2])
+            _set_env("SEARCH_INDEX", saved[3])
+        return code, out.data(), err.data()
+
+
+def _answers(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(_CONNECT_SECONDS)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def _exit_status(command: Any, args: list[str], prog: str) -> int:
+    try:
+        command.main(args=args, prog_name=prog, standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    return 0
+
+
+class _Output(io.TextIOWrapper):
+    """A text stream like the client's stdout or stderr: its encoding, and a terminal or
+    not (click leaves styles out when not), written to memory."""
+
+    def __init__(self, encoding: str, tty: bool) -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:  # an encoding this Python lacks
+            encoding = "utf-8"
+        super().__init__(io.BytesIO(), encoding=encoding, errors="replace", newline="\n")
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def data(self) -> bytes:
+        self.flush()
+        buffer = self.buffer
+        assert isinstance(buffer, io.BytesIO)
+        return buffer.getvalue()

@@ -1,0 +1,290 @@
+"""`search serve`: a query it answers prints exactly what the command prints itself; the
+command runs itself whenever no server answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search import Indexer
+from search.serve import PROTOCOL, QueryServer, Request, ServeError, ask, socket_path
+
+pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets")
+
+SEARCH = [sys.executable, "-c", "from search.launch import main; main()"]
+# A socket folder that does not exist: the command runs itself.
+NO_SERVER = Path("/nonexistent-news-search")
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The folder servers put their sockets in, for this test only (short: a socket's
+    path must fit in 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="ns-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class Running:
+    """A server answering in a thread of the test process; counts its answers."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.server = QueryServer(str(index_dir))
+        self.answered = 0
+        run = self.server.run
+
+        def counted(request):
+            self.answered += 1
+            return run(request)
+
+        self.server.run = counted  # type: ignore[method-assign]
+        self.server.listen()
+        self.thread = threading.Thread(target=self.server.serve, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(index_dir: Path, runtime: Path) -> Iterator[Running]:
+    running = Running(index_dir)
+    yield running
+    running.close()
+
+
+def _search(args: list[str], runtime: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    return subprocess.run([*SEARCH, *args], capture_output=True, env=env, timeout=60, check=False)
+
+
+def _without_timing(output: bytes) -> bytes:
+    return b"".join(line for line in output.splitlines(True) if b'"elapsed":' not in line)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evacuation flights"],
+        ["evacuation flights", "--json", "--facets", "source"],
+        ["zzqx"],  # no match
+        ["(((kabul"],  # repaired, with a warning
+        ["(((kabul", "--strict"],  # exit 1
+        ["kabul", "--since", "2021-13"],  # usage error, exit 2
+    ],
+)
+def test_a_served_query_prints_what_the_command_prints(
+    served: Running, index_dir: Path, runtime: Path, tmp_path: Path, args: list[str]
+) -> None:
+    argv = ["query", *args, "--index", str(index_dir)]
+    answered = _search(argv, runtime)
+    itself = _search(argv, NO_SERVER)
+    assert served.answered == 1
+    assert answered.returncode == itself.returncode
+    assert _without_timing(answered.stdout) == _without_timing(itself.stdout)
+    assert answered.stderr == itself.stderr
+
+
+def test_a_served_query_is_written_in_the_clients_encoding(tmp_path: Path, runtime: Path) -> None:
+    page = tmp_path / "articles" / "page.html"
+    page.parent.mkdir()
+    text = "The lake ferries of Z\u00fcrich carried more people this summer than ever before. "
+    page.write_text(
+        "<html><head><title>\u201eGl\u00fcck\u201c in Z\u00fcrich</title></head>"
+        f"<body><p>{text * 3}</p></body></html>",
+        encoding="utf-8",
+    )
+    index_dir = tmp_path / "index"
+    with Indexer(index_dir) as indexer:
+        indexer.sync([page.parent])
+    argv = ["query", "ferries", "--index", str(index_dir)]
+    with QueryServer(str(index_dir)) as server:
+        code, out, err = server.run(Request(argv, cwd=str(tmp_path), encoding="latin-1"))
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1", "XDG_RUNTIME_DIR": str(NO_SERVER)}
+    itself = subprocess.run([*SEARCH, *argv], capture_output=True, env=env, check=False)
+    assert (code, out, err) == (0, itself.stdout, itself.stderr)
+    assert out.decode("latin-1").startswith("1. ?Gl\u00fcck? in Z\u00fcrich\n")
+
+
+def test_a_server_finds_what_was_indexed_after_it_started(
+    built: tuple[Path, Path], tmp_path: Path, runtime: Path, capsysbinary
+) -> None:
+    index_dir = Path(shutil.copytree(built[1], tmp_path / "index"))
+    running = Running(index_dir)
+    try:
+        new = tmp_path / "new"
+        new.mkdir()
+        (new / "tide.txt").write_text(
+            "Tide mill turns again\n\nThe tide mill on the estuary ground its first sack "
+            "of flour in a hundred years.\n",
+            encoding="utf-8",
+        )
+        with Indexer(index_dir) as indexer:
+            assert indexer.sync([new]).added == 1
+        code = ask(["query", "flour", "--index", str(index_dir), "--json"])
+    finally:
+        running.close()
+    assert (code, running.answered) == (0, 1)
+    hits = json.loads(capsysbinary.readouterr().out)["hits"]
+    assert [hit["title"] for hit in hits] == ["Tide mill turns again"]
+
+
+def test_a_relative_index_is_read_from_the_clients_folder(
+    served: Running, index_dir: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary
+) -> None:
+    monkeypatch.chdir(index_dir.parent)
+    monkeypatch.setenv("SEARCH_INDEX", index_dir.name)
+    assert ask(["query", "evacuation flights"]) == 0
+    assert served.answered == 1
+    assert b"1. Taliban Seize Kabul Airport Road\n" in capsysbinary.readouterr().out
+
+
+def test_without_a_server_the_command_runs_itself(
+    index_dir: Path, runtime: Path, tmp_path: Path
+) -> None:
+    argv = ["query", "kabul", "--index", str(index_dir)]
+    assert ask(argv) is None  # no socket at all
+    # A socket left by a server that was killed: nobody answers on it.
+    path = socket_path(str(index_dir))
+    assert path is not None
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(path)
+    stale.close()
+    assert ask(argv) is None
+    result = _search(argv, runtime)
+    assert result.returncode == 0 and result.stdout.startswith(b"1. ")
+
+
+def test_only_queries_are_sent(served: Running, index_dir: Path) -> None:
+    assert ask(["stats", "--index", str(index_dir)]) is None
+    assert ask(["query", "kabul", "--index", str(index_dir), "--help"]) is None
+    assert ask([]) is None
+    assert served.answered == 0
+
+
+def test_a_socket_folder_others_can_enter_is_not_used(served: Running, index_dir: Path) -> None:
+    folder = os.path.dirname(served.server.socket_path)
+    os.chmod(folder, 0o755)
+    assert ask(["query", "kabul", "--index", str(index_dir)]) is None
+    assert served.answered == 0
+    with pytest.raises(ServeError, match="not a folder only this user can enter"):
+        QueryServer(str(index_dir)).listen()
+
+
+def test_one_server_per_index(served: Running, index_dir: Path) -> None:
+    with pytest.raises(ServeError, match="a server already answers for"):
+        QueryServer(str(index_dir)).listen()
+
+
+def test_a_request_of_another_protocol_or_none_is_not_answered(
+    served: Running, index_dir: Path
+) -> None:
+    request = Request(["query", "kabul", "--index", str(index_dir)], cwd="/")
+    replies = []
+    for data in (request.encode(PROTOCOL + 1), b"not a request"):
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(served.server.socket_path)
+            client.sendall(data)
+            client.shutdown(socket.SHUT_WR)
+            replies.append(client.recv(1000))
+    assert replies == [b"-\n", b""]
+    assert served.answered == 0
+
+
+def test_an_index_removed_under_a_server_is_reported_by_the_command(
+    built: tuple[Path, Path], tmp_path: Path, runtime: Path
+) -> None:
+    index_dir = Path(shutil.copytree(built[1], tmp_path / "index"))
+    running = Running(index_dir)
+    try:
+        shutil.rmtree(index_dir)
+        argv = ["query", "kabul", "--index", str(index_dir)]
+        assert ask(argv) is None
+        result = _search(argv, runtime)
+    finally:
+        running.close()
+    assert running.answered == 0
+    assert result.returncode == 1
+    assert result.stderr.startswith(b"error: no index at ")
+
+
+def test_serve_command_answers_until_terminated(index_dir: Path, runtime: Path) -> None:
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    server = subprocess.Popen(
+        [*SEARCH, "serve", "--index", str(index_dir)], stderr=subprocess.PIPE, env=env
+    )
+    assert server.stderr is not None
+    try:
+        line = server.stderr.readline()
+        assert line == f"answering queries on {index_dir.resolve()}; Ctrl-C stops\n".encode()
+        path = socket_path(str(index_dir))
+        assert path is not None and path.startswith(str(runtime))
+        result = _search(["query", "evacuation flights", "--index", str(index_dir)], runtime)
+        assert result.stdout.startswith(b"1. Taliban Seize Kabul Airport Road\n")
+        second = _search(["serve", "--index", str(index_dir)], runtime)
+        assert (second.returncode, second.stderr) == (
+            1,
+            f"error: a server already answers for {index_dir.resolve()}\n".encode(),
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert server.stderr.read() == b"stopped\n"
+    assert not os.path.exists(path)
+
+
+def test_an_idle_server_stops(index_dir: Path, runtime: Path) -> None:
+    server = QueryServer(str(index_dir))
+    started = time.monotonic()
+    with server:
+        server.serve(idle=0.2)
+    assert time.monotonic() - started < 10
+    assert not os.path.exists(server.socket_path)
+
+
+def test_queries_read_through_the_servers_searcher(index_dir: Path, tmp_path: Path) -> None:
+    from search import IndexNotFoundError, Searcher, cli
+
+    link = tmp_path / "same-index"
+    link.symlink_to(index_dir)
+    with Searcher(index_dir) as kept, cli.serving(str(index_dir), kept):
+        with cli._searcher(str(link)) as searcher:
+            assert searcher is kept
+        with pytest.raises(IndexNotFoundError):  # another index is opened as usual
+            cli._searcher(str(tmp_path / "other"))
+        assert kept.search("kabul").total > 0  # and the kept one stays open
+
+
+def test_styles_are_kept_for_a_terminal(index_dir: Path, runtime: Path) -> None:
+    argv = ["query", "evacuation flights", "--index", str(index_dir)]
+    with QueryServer(str(index_dir)) as server:
+        on_terminal = server.run(Request(argv, cwd="/", stdout_tty=True))[1]
+        in_a_file = server.run(Request(argv, cwd="/"))[1]
+    assert on_terminal.startswith(b"\x1b[1m1. Taliban Seize Kabul Airport Road\x1b[0m\n")
+    assert in_a_file.startswith(b"1. Taliban Seize Kabul Airport Road\n")
+
+
+def test_a_request_survives_the_wire() -> None:
+    argv = ["query", "line\nbreak", "", "caf\udce9", "--index", "/x y/ix"]
+    sent = Request(
+        argv, cwd="/tmp", prog="search", index_env="", encoding="latin-1", stderr_tty=True
+    )
+    got = Request.decode(sent.encode())
+    assert got is not None
+    assert vars(got) == vars(sent)
+    assert Request.decode(Request(argv, cwd="/").encode()).index_env is None  # type: ignore[union-attr]
