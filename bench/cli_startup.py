@@ -2,8 +2,9 @@
 process running one SQLite FTS5 query on the same articles.
 
 The FTS5 database is built once from the JSON Lines (title, body; porter tokenizer).
-Both commands print the top 10; each is run ``--rounds`` times, alternating, and the
-medians compared. Also reported: what ``import search.cli`` costs (``-X importtime``).
+``search query`` is timed twice: running itself, and answered by a ``search serve``
+process started for the index (the output of both is checked to be the same). All print
+the top 10; each is run ``--rounds`` times, in turns, and the medians compared. Also reported: what ``import search.cli`` costs (``-X importtime``).
 The package is byte-compiled first, as ``pip install`` leaves it: an editable install
 under ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every run.
 
@@ -14,7 +15,9 @@ under ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -22,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,11 +56,31 @@ def build_fts(corpus: Path, db_path: Path) -> None:
     db.close()
 
 
-def wall(argv: list[str]) -> float:
+def wall(argv: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds one run of ``argv`` takes, from start to exit."""
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - started
+
+
+def _output(argv: list[str], env: dict[str, str]) -> bytes:
+    return subprocess.run(argv, check=True, capture_output=True, env=env).stdout
+
+
+@contextlib.contextmanager
+def _server(search_exe: str, index: str, env: dict[str, str]) -> Iterator[None]:
+    """A ``search serve`` process for ``index``, answering once this is entered."""
+    server = subprocess.Popen(
+        [search_exe, "serve", "--index", index], stderr=subprocess.PIPE, env=env
+    )
+    assert server.stderr is not None
+    try:
+        if not server.stderr.readline().startswith(b"answering queries on "):
+            sys.exit("search serve did not start")
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def import_ms(module: str) -> float:
@@ -92,22 +116,32 @@ def main() -> None:
     search_exe = shutil.which("search") or "search"
     ours = [search_exe, "query", QUERY, "--index", args.index]
     fts = [sys.executable, "-c", FTS_SCRIPT, str(db_path), QUERY]
-    wall(ours), wall(fts)  # warm the page cache
-    times: dict[str, list[float]] = {"search": [], "fts5": []}
-    for _ in range(args.rounds):
-        times["search"].append(wall(ours))
-        times["fts5"].append(wall(fts))
+    alone = {**os.environ, "XDG_RUNTIME_DIR": str(work / "no-server")}
+    served = {**os.environ, "XDG_RUNTIME_DIR": str(work / "run")}
+    runs = {"search": (ours, alone), "served": (ours, served), "fts5": (fts, None)}
+    with _server(search_exe, args.index, served):
+        if _output(ours, alone) != _output(ours, served):
+            sys.exit("a served query printed something else than the command itself")
+        for argv, env in runs.values():
+            wall(argv, env)  # warm the page cache
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(args.rounds):
+            for name, (argv, env) in runs.items():
+                times[name].append(wall(argv, env))
     ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
     body = (
         f"## CLI\n\n`{command()}`; {machine()}.\n\n"
         f"Wall time of one query (`{QUERY}`, top 10) from a fresh process, median of "
-        f"{args.rounds} alternating runs.\n\n"
-        "| command | median ms |\n| --- | ---: |\n"
-        f'| `search query "{QUERY}"` | {ms["search"]:.0f} |\n'
-        f"| python + sqlite3 FTS5 query | {ms['fts5']:.0f} |\n"
-        f"| **ratio** | **{ms['search'] / ms['fts5']:.2f}x** |\n\n"
+        f"{args.rounds} runs in turns.\n\n"
+        "| command | median ms | against FTS5 |\n| --- | ---: | ---: |\n"
+        f'| `search query "{QUERY}"` | {ms["search"]:.0f} | {ms["search"] / ms["fts5"]:.2f}x |\n'
+        f"| the same, answered by `search serve` | {ms['served']:.0f} "
+        f"| **{ms['served'] / ms['fts5']:.2f}x** |\n"
+        f"| python + sqlite3 FTS5 query | {ms['fts5']:.0f} | 1.00x |\n\n"
         f"`import search.cli`: {import_ms('search.cli'):.0f} ms cumulative "
-        f"(`import whoosh.index`: {import_ms('whoosh.index'):.0f} ms)."
+        f"(`import whoosh.index`: {import_ms('whoosh.index'):.0f} ms); "
+        f"`import search.serve`, all a served query imports: "
+        f"{import_ms('search.serve'):.0f} ms."
     )
     print(body)
     update_section("cli", body)
