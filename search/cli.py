@@ -90,6 +90,28 @@ def _check_date_order(options: dict[str, Any]) -> None:
         raise click.UsageError(f"--since {since} is after --until {until}: nothing can match")
 
 
+# The index a `search serve` process keeps open (its real path) and its Searcher.
+_SERVED: tuple[str, search.Searcher] | None = None
+
+
+@contextlib.contextmanager
+def serving(index_dir: str, searcher: search.Searcher) -> Iterator[None]:
+    """Within the block, ``query`` on ``index_dir`` reads through ``searcher`` (open
+    already) instead of opening the index."""
+    global _SERVED
+    previous, _SERVED = _SERVED, (os.path.realpath(index_dir), searcher)
+    try:
+        yield
+    finally:
+        _SERVED = previous
+
+
+def _searcher(index_dir: str) -> contextlib.AbstractContextManager[search.Searcher]:
+    if _SERVED is not None and os.path.realpath(index_dir) == _SERVED[0]:
+        return contextlib.nullcontext(_SERVED[1])
+    return search.Searcher(index_dir)
+
+
 @click.group(
     name="search", cls=SearchGroup, context_settings={"help_option_names": ["-h", "--help"]}
 )
@@ -370,67 +392,6 @@ def _highlight(snippet: str, spans: tuple[tuple[int, int], ...]) -> str:
     return "".join(out)
 
 
-# The index a `search serve` process keeps open (its real path) and its Searcher.
-_SERVED: tuple[str, search.Searcher] | None = None
-
-
-@contextlib.contextmanager
-def serving(index_dir: str, searcher: search.Searcher) -> Iterator[None]:
-    """Within the block, ``query`` on ``index_dir`` reads through ``searcher`` (open
-    already) instead of opening the index."""
-    global _SERVED
-    previous, _SERVED = _SERVED, (os.path.realpath(index_dir), searcher)
-    try:
-        yield
-    finally:
-        _SERVED = previous
-
-
-def _searcher(index_dir: str) -> contextlib.AbstractContextManager[search.Searcher]:
-    if _SERVED is not None and os.path.realpath(index_dir) == _SERVED[0]:
-        return contextlib.nullcontext(_SERVED[1])
-    return search.Searcher(index_dir)
-
-
-@main.command()
-@INDEX_OPTION
-@click.option(
-    "--idle",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Stop after this many minutes without a query.  [default: never]",
-)
-def serve(index_dir: str, idle: float | None) -> None:
-    """Keep the index open and answer `search query` from here, until Ctrl-C.
-
-    A `search query` on this index, run by this user, is then answered by this process:
-    the same output, without the time a fresh process takes to start (about 0.1 s). It
-    picks up what `search index` adds. Without a running server, `search query` runs
-    as usual. Restart the server after upgrading news-search.
-
-    \b
-    search serve &
-    search query "Taliban provincial capitals"
-    """
-    from search.serve import QueryServer, ServeError
-
-    try:
-        server = QueryServer(index_dir)
-    except ServeError as exc:
-        _fail(str(exc))
-    with server:
-        try:
-            server.listen()
-        except ServeError as exc:
-            _fail(str(exc))
-        signal.signal(signal.SIGTERM, lambda signum, frame: server.stop())
-        click.echo(f"answering queries on {server.index_dir}; Ctrl-C stops", err=True)
-        try:
-            server.serve(idle=idle * 60 if idle else None)
-        except KeyboardInterrupt:
-            pass
-    click.echo("stopped", err=True)
-
-
 # -- timeline, similar ----------------------------------------------------------------
 
 
@@ -459,7 +420,7 @@ def timeline(text: str, index_dir: str, as_json: bool, as_csv: bool, **options: 
     """
     _check_date_order(options)
     options["mode"] = options["mode"] or "auto"
-    with search.Searcher(index_dir) as searcher:
+    with _searcher(index_dir) as searcher:
         result = searcher.timeline(text, **options)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -500,7 +461,7 @@ def similar(article_id: str, index_dir: str, limit: int, as_json: bool) -> None:
     \b
     search similar https://example.com/news/story.html --limit 5
     """
-    with search.Searcher(index_dir) as searcher:
+    with _searcher(index_dir) as searcher:
         results = searcher.similar(article_id, limit=limit)
     if as_json:
         _print_json(results.to_dict())
@@ -521,7 +482,7 @@ def show(article_id: str, index_dir: str, as_json: bool) -> None:
     \b
     search show https://example.com/news/story.html --json
     """
-    with search.Searcher(index_dir) as searcher:
+    with _searcher(index_dir) as searcher:
         article = searcher.get(article_id)
     if as_json:
         _print_json(article.to_dict())
@@ -595,7 +556,7 @@ def stats(index_dir: str, as_json: bool) -> None:
     \b
     search stats --index my-index/ --json
     """
-    with search.Searcher(index_dir) as searcher:
+    with _searcher(index_dir) as searcher:
         info = searcher.stats()
     if as_json:
         _print_json(info.to_dict())
@@ -672,3 +633,46 @@ def _print_check(report: search.CheckReport) -> None:
 
 def _file_kinds(report: search.CheckReport) -> list[tuple[str, tuple[str, ...]]]:
     return [("changed", report.changed), ("deleted", report.missing), ("new", report.new)]
+
+
+# -- serve -----------------------------------------------------------------------------
+
+
+@main.command()
+@INDEX_OPTION
+@click.option(
+    "--idle",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after this many minutes without a query.  [default: never]",
+)
+def serve(index_dir: str, idle: float | None) -> None:
+    """Keep the index open and answer `search query` from here, until Ctrl-C.
+
+    `search query`, `timeline`, `similar`, `show` and `stats` on this index, run by this
+    user, are then answered by this process: the same output, without the time a fresh
+    process takes to start (about 0.1 s). It picks up what `search index` adds. Without
+    a running server, the commands run as usual. Restart the server after upgrading
+    news-search.
+
+    \b
+    search serve &
+    search query "Taliban provincial capitals"
+    """
+    from search.serve import QueryServer, ServeError
+
+    try:
+        server = QueryServer(index_dir)
+    except ServeError as exc:
+        _fail(str(exc))
+    with server:
+        try:
+            server.listen()
+        except ServeError as exc:
+            _fail(str(exc))
+        signal.signal(signal.SIGTERM, lambda signum, frame: server.stop())
+        click.echo(f"answering queries on {server.index_dir}; Ctrl-C stops", err=True)
+        try:
+            server.serve(idle=idle * 60 if idle else None)
+        except KeyboardInterrupt:
+            pass
+    click.echo("stopped", err=True)

@@ -1,9 +1,10 @@
-"""Answer ``search query`` from a process that keeps the index open.
+"""Answer ``search query`` (and the other commands that read the index) from a process that
+keeps the index open.
 
 A fresh ``search query`` spends most of its time starting: importing the engine and
 opening the index. ``search serve`` does that once. It listens on a Unix socket that only
-its user can reach, one socket per index, and runs each ``search query`` a client sends
-exactly as the command would run itself: in the client's folder, with its
+its user can reach, one socket per index, and runs each command a client sends exactly
+as the command would run itself: in the client's folder, with its
 ``SEARCH_INDEX``, its output encoding and whether its output is a terminal. The client,
 :func:`ask`, is called by the ``search`` entry point before anything heavy is imported;
 whenever no server answers, the command runs itself as before.
@@ -34,6 +35,8 @@ __all__ = ["QueryServer", "Request", "ServeError", "ask", "socket_path"]
 
 # Bumped when a request or a reply changes shape: a server of another version is not asked.
 PROTOCOL = 1
+# The commands a server answers: those that only read the index through a Searcher.
+SERVED_COMMANDS = frozenset(["query", "timeline", "similar", "show", "stats"])
 _CONNECT_SECONDS = 1.0
 # A query answered later than this is run again by the client itself.
 _REPLY_SECONDS = 60.0
@@ -145,9 +148,10 @@ def ask(argv: list[str]) -> int | None:
     """Have a server run ``search <argv>`` and print what it printed; return its exit
     status, or None when no server answered (the caller then runs the command itself).
 
-    Only ``query`` is sent, and never for ``--help``: help is laid out for the terminal.
+    Only the commands that read the index through a Searcher are sent, and never with
+    ``--help``: help is laid out for the client's terminal.
     """
-    if not argv or argv[0] != "query" or {"-h", "--help"} & set(_options_part(argv)):
+    if not argv or argv[0] not in SERVED_COMMANDS or {"-h", "--help"} & set(argv):
         return None
     if sys.stdout is None or sys.stderr is None:  # closed: the command says what it says
         return None
@@ -188,8 +192,8 @@ def _options_part(argv: list[str]) -> list[str]:
 
 
 def _index_of(argv: list[str]) -> str:
-    """The index ``search query`` would open: ``--index``, else ``SEARCH_INDEX``, else
-    "index" (as the command's own option reads them)."""
+    """The index the command would open: ``--index``, else ``SEARCH_INDEX``, else "index"
+    (as the command's own option reads them)."""
     options = _options_part(argv)
     for position, arg in enumerate(options):
         if arg == "--index" and position + 1 < len(options):
@@ -234,8 +238,8 @@ def _read_all(connection: Any, limit: int | None = None) -> bytes:
 
 
 class QueryServer:
-    """Answers ``search query`` for the index at ``index_dir`` until :meth:`stop`, an
-    interrupt, or ``idle`` seconds without a request.
+    """Answers the commands of :data:`SERVED_COMMANDS` for the index at ``index_dir``
+    until :meth:`stop`, an interrupt, or ``idle`` seconds without a request.
 
     Raises :class:`ServeError` when another server answers for the index or the socket's
     folder is not private, and :class:`~search.errors.IndexNotFoundError` when there is
@@ -322,7 +326,7 @@ class QueryServer:
         connection.settimeout(_REPLY_SECONDS)
         try:
             request = Request.decode(_read_all(connection, _MAX_REQUEST_BYTES))
-            if request is None or not self._holds_index():
+            if request is None or not self._answers_for(request):
                 reply = _NOT_ANSWERED + b"\n"
             else:
                 code, out, err = self.run(request)
@@ -331,8 +335,10 @@ class QueryServer:
         except (OSError, ValueError):
             return  # the client went away or sent nonsense: it runs the command itself
 
-    def _holds_index(self) -> bool:
-        # Gone or emptied since: the client's own run then says so in its own words.
+    def _answers_for(self, request: Request) -> bool:
+        if not request.argv or request.argv[0] not in SERVED_COMMANDS:
+            return False
+        # An index gone or emptied since: the client's own run says so in its own words.
         from search.indexer import holds_index
 
         try:

@@ -79,18 +79,23 @@ def _without_timing(output: bytes) -> bytes:
 @pytest.mark.parametrize(
     "args",
     [
-        ["evacuation flights"],
-        ["evacuation flights", "--json", "--facets", "source"],
-        ["zzqx"],  # no match
-        ["(((kabul"],  # repaired, with a warning
-        ["(((kabul", "--strict"],  # exit 1
-        ["kabul", "--since", "2021-13"],  # usage error, exit 2
+        ["query", "evacuation flights"],
+        ["query", "evacuation flights", "--json", "--facets", "source"],
+        ["query", "zzqx"],  # no match
+        ["query", "(((kabul"],  # repaired, with a warning
+        ["query", "(((kabul", "--strict"],  # exit 1
+        ["query", "kabul", "--since", "2021-13"],  # usage error, exit 2
+        ["timeline", "kabul", "--by", "day"],
+        ["similar", "https://example.com/world/kabul-airport", "--json"],
+        ["show", "https://example.com/world/kabul-cash"],
+        ["show", "https://example.com/nowhere"],  # exit 1
+        ["stats", "--json"],
     ],
 )
-def test_a_served_query_prints_what_the_command_prints(
-    served: Running, index_dir: Path, runtime: Path, tmp_path: Path, args: list[str]
+def test_a_served_command_prints_what_the_command_prints(
+    served: Running, index_dir: Path, runtime: Path, args: list[str]
 ) -> None:
-    argv = ["query", *args, "--index", str(index_dir)]
+    argv = [*args, "--index", str(index_dir)]
     answered = _search(argv, runtime)
     itself = _search(argv, NO_SERVER)
     assert served.answered == 1
@@ -170,11 +175,14 @@ def test_without_a_server_the_command_runs_itself(
     assert result.returncode == 0 and result.stdout.startswith(b"1. ")
 
 
-def test_only_queries_are_sent(served: Running, index_dir: Path) -> None:
-    assert ask(["stats", "--index", str(index_dir)]) is None
+def test_commands_that_write_or_check_are_not_sent(served: Running, index_dir: Path) -> None:
+    for argv in (["index", "corpus/"], ["check"], ["extract", "page.html"], ["serve"]):
+        assert ask([*argv, "--index", str(index_dir)]) is None
     assert ask(["query", "kabul", "--index", str(index_dir), "--help"]) is None
     assert ask([]) is None
     assert served.answered == 0
+    # Nor does a server run them when asked.
+    assert served.server._answers_for(Request(["index", "corpus/"], cwd="/")) is False
 
 
 def test_a_socket_folder_others_can_enter_is_not_used(served: Running, index_dir: Path) -> None:
