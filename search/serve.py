@@ -173,8 +173,14 @@ def ask(argv: list[str]) -> int | None:
         return None
     if code is None:
         return None
-    _write(sys.stdout, out)
-    _write(sys.stderr, err)
+    try:
+        _write(sys.stdout, out)
+        _write(sys.stderr, err)
+    except BrokenPipeError:
+        # The reader went away (`search query ... | head`): stop quietly with status 1,
+        # as the command itself does.
+        _to_devnull(sys.stdout)
+        return 1
     return code
 
 
@@ -185,6 +191,14 @@ def _write(stream: Any, data: bytes) -> None:
     else:  # a stream replaced by text only (an embedding program's)
         stream.write(data.decode(stream.encoding or "utf-8", "replace"))
     stream.flush()
+
+
+def _to_devnull(stream: Any) -> None:
+    # So that flushing the stream at exit does not fail again.
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _options_part(argv: list[str]) -> list[str]:

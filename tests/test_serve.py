@@ -296,3 +296,25 @@ def test_a_request_survives_the_wire() -> None:
     assert got is not None
     assert vars(got) == vars(sent)
     assert Request.decode(Request(argv, cwd="/").encode()).index_env is None  # type: ignore[union-attr]
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(
+    served: Running, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class ClosedPipe:
+        encoding = "utf-8"
+
+        class buffer:  # the binary stream under a text stream
+            @staticmethod
+            def write(data: bytes) -> int:
+                raise BrokenPipeError(32, "Broken pipe")
+
+        def isatty(self) -> bool:
+            return False
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert ask(["query", "kabul", "--index", str(index_dir)]) == 1
+    assert served.answered == 1
