@@ -46,6 +46,7 @@ __all__ = [
     "Results",
     "SearchError",
     "Searcher",
+    "ServeError",
     "Skipped",
     "SyncReport",
     "Timeline",
@@ -73,6 +74,7 @@ _HOMES = {
     "IndexCorruptError": "errors",
     "IndexNotFoundError": "errors",
     "QuerySyntaxError": "errors",
+    "ServeError": "errors",
     "SearchError": "errors",
     "UnknownFieldError": "errors",
     "CheckReport": "check",
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
         IndexNotFoundError,
         QuerySyntaxError,
         SearchError,
+        ServeError,
         UnknownFieldError,
     )
     from search.extract import extract_file

@@ -96,8 +96,8 @@ _SERVED: tuple[str, search.Searcher] | None = None
 
 @contextlib.contextmanager
 def serving(index_dir: str, searcher: search.Searcher) -> Iterator[None]:
-    """Within the block, ``query`` on ``index_dir`` reads through ``searcher`` (open
-    already) instead of opening the index."""
+    """Within the block, the commands that read ``index_dir`` read through ``searcher``
+    (open already) instead of opening the index: what ``search serve`` runs them in."""
     global _SERVED
     previous, _SERVED = _SERVED, (os.path.realpath(index_dir), searcher)
     try:
@@ -658,17 +658,10 @@ def serve(index_dir: str, idle: float | None) -> None:
     search serve &
     search query "Taliban provincial capitals"
     """
-    from search.serve import QueryServer, ServeError
+    from search.serve import QueryServer
 
-    try:
-        server = QueryServer(index_dir)
-    except ServeError as exc:
-        _fail(str(exc))
-    with server:
-        try:
-            server.listen()
-        except ServeError as exc:
-            _fail(str(exc))
+    with QueryServer(index_dir) as server:
+        server.listen()
         signal.signal(signal.SIGTERM, lambda signum, frame: server.stop())
         click.echo(f"answering queries on {server.index_dir}; Ctrl-C stops", err=True)
         try:

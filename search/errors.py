@@ -8,6 +8,7 @@ Every error derives from :class:`SearchError`, so callers can catch one type::
     ├── IndexCorruptError      the index exists but cannot be read
     ├── ArticleNotFoundError   no article with the given id
     ├── ExtractError           a file could not be read as articles
+    ├── ServeError             a server for the index cannot start
     └── QuerySyntaxError       the query text is malformed
         └── UnknownFieldError  the query names a field that does not exist
 
@@ -25,6 +26,7 @@ __all__ = [
     "IndexNotFoundError",
     "QuerySyntaxError",
     "SearchError",
+    "ServeError",
     "UnknownFieldError",
 ]
 
@@ -85,6 +87,11 @@ class ExtractError(SearchError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class ServeError(SearchError):
+    """A server cannot answer for the index (``search serve``): another one does, the
+    folder of its socket is not private to this user, or the system has no Unix sockets."""
 
 
 class QuerySyntaxError(SearchError):

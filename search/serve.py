@@ -26,6 +26,8 @@ import stat
 import sys
 import zlib
 
+from search.errors import ServeError
+
 # typing is not imported: a query answered by a server imports only what it needs.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,11 +45,6 @@ _REPLY_SECONDS = 60.0
 _MAX_REQUEST_BYTES = 1 << 20
 # Room left in a socket's 107-byte path for "/news-search-<uid>/<16 hex digits>.sock".
 _MAX_BASE_BYTES = 60
-
-
-class ServeError(Exception):
-    """A server cannot start: another one answers for the index, or the socket's folder
-    is not private to this user."""
 
 
 def socket_path(index_dir: str) -> str | None:
