@@ -136,6 +136,8 @@ class Request:
 
 
 _NOT_ANSWERED = b"-"
+# The exit status of a command stopped by Ctrl-C (cli.SearchGroup).
+_INTERRUPTED = 130
 
 
 # -- client --------------------------------------------------------------------------
@@ -252,9 +254,9 @@ class QueryServer:
     """Answers the commands of :data:`SERVED_COMMANDS` for the index at ``index_dir``
     until :meth:`stop`, an interrupt, or ``idle`` seconds without a request.
 
-    Raises :class:`ServeError` when another server answers for the index or the socket's
-    folder is not private, and :class:`~search.errors.IndexNotFoundError` when there is
-    no index.
+    Raises :class:`~search.errors.ServeError` when another server answers for the index,
+    the socket's folder is not private or the system has no Unix sockets, and
+    :class:`~search.errors.IndexNotFoundError` when there is no index.
     """
 
     def __init__(self, index_dir: str) -> None:
@@ -335,6 +337,7 @@ class QueryServer:
 
     def _answer(self, connection: Any) -> None:
         connection.settimeout(_REPLY_SECONDS)
+        request, code = None, 0
         try:
             request = Request.decode(_read_all(connection, _MAX_REQUEST_BYTES))
             if request is None or not self._answers_for(request):
@@ -345,6 +348,9 @@ class QueryServer:
             connection.sendall(reply)
         except (OSError, ValueError):
             return  # the client went away or sent nonsense: it runs the command itself
+        if request is not None and code == _INTERRUPTED:
+            # Ctrl-C reached the server during the command, which reported it: stop.
+            raise KeyboardInterrupt
 
     def _answers_for(self, request: Request) -> bool:
         if not request.argv or request.argv[0] not in SERVED_COMMANDS:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import deadline
 
 from search import Indexer
 from search.serve import PROTOCOL, QueryServer, Request, ServeError, ask, socket_path
@@ -318,3 +319,25 @@ def test_output_cut_short_by_its_reader_ends_quietly(
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert ask(["query", "kabul", "--index", str(index_dir)]) == 1
     assert served.answered == 1
+
+
+def test_ctrl_c_during_a_command_stops_the_server(
+    index_dir: Path, runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import Searcher
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Searcher, "search", interrupted)
+    with QueryServer(str(index_dir)) as server:
+        server.listen()
+        replies: list[int | None] = []
+        client = threading.Thread(
+            target=lambda: replies.append(ask(["query", "kabul", "--index", str(index_dir)]))
+        )
+        client.start()
+        with pytest.raises(KeyboardInterrupt), deadline(20):
+            server.serve()
+        client.join(timeout=30)
+    assert replies == [130]  # the client hears what the command said: interrupted
