@@ -148,6 +148,50 @@ def test_a_long_question_drops_the_words_of_the_request(text: str, explanation: 
     assert parse_query(text).explanation == explanation
 
 
+@pytest.mark.parametrize(
+    ("text", "explanation"),
+    [
+        (
+            "how do wind-tunnel tests of a three-dimensional wing compare",
+            "ANY(ANY(wind, tunnel), tests, ANY(three, dimensional), wing, compare)",
+        ),
+        # Prefixed words, words with digits, wildcards and boosts.
+        (
+            "language of pre-school children and non-linear growth after COVID-19",
+            "ANY(language, pre-school, children, non-linear, growth, COVID-19)",
+        ),
+        (
+            "what were the U.S.-China talks about steel-making^2 and wind-tun*",
+            "ANY(ANY(U.S., China), talks, ANY(steel^2, making^2), wind-tun*)",
+        ),
+    ],
+)
+def test_a_long_question_reads_a_compound_as_its_words(text: str, explanation: str) -> None:
+    assert parse_query(text).explanation == explanation
+
+
+def test_a_short_query_keeps_a_compound_as_a_phrase() -> None:
+    assert parse_query("three-dimensional wing").explanation == "ALL(three-dimensional, wing)"
+
+
+def test_a_long_question_finds_articles_with_a_compounds_words_apart() -> None:
+    articles = [
+        Article(
+            id="apart", title="Dimensional analysis of a wing", body="Three tests in a tunnel."
+        ),
+        Article(id="wing", title="Wing tests", body="A wing of the old hangar was tested."),
+        Article(id="other", title="Harbour news", body="The ferry left the quay on time."),
+    ]
+    index = make_index(articles)
+    text = "how do wind-tunnel tests of a three-dimensional wing compare with flight"
+    with index.searcher(weighting=make_weighting()) as engine:
+        found = engine.search(parse_query(text).query, limit=None)
+        ids = [engine.stored_fields(hit.docnum)["id"] for hit in found]
+    # Read as phrases, the compounds matched neither article: the one that says "wing"
+    # twice came first.
+    assert ids == ["apart", "wing"]
+
+
 def test_request_words_stay_in_short_queries() -> None:
     assert parse_query("panama papers on trial").explanation == "ALL(panama, papers, trial)"
     assert parse_query("interested parties").explanation == "ALL(interested, parties)"
