@@ -94,9 +94,9 @@ _REQUEST_LINKS = frozenset(
     "which that".split()
 )
 _PUNCTUATION = "\"'.,;:!?()[]{}"
-# A long question reads a hyphenated compound ("three-dimensional", "wind-tunnel") as its
-# words, as it reads the rest of the question: as a phrase it found only articles with the
-# exact compound. nDCG@10 rose on Cranfield 0.368 -> 0.383 and LISA 0.464 -> 0.484 (64 and
+# A long question reads a compound ("three-dimensional", "wind-tunnel", "input/output")
+# as its words, as it reads the rest of the question: as a phrase it found only articles
+# with the exact compound. nDCG@10 rose on Cranfield 0.368 -> 0.383 and LISA 0.464 -> 0.484 (64 and
 # 12 of their questions hold one), the mean of seven 0.485 -> 0.489 (bench/relevance.py).
 # A compound whose first part is one of these prefixes ("pre-school", "non-linear") is one
 # word written with a hyphen and stays a phrase; so does one with digits ("COVID-19").
@@ -104,7 +104,7 @@ _WORD_PREFIXES = frozenset(
     "anti bi co counter de dis ex inter intra macro micro mid mini multi non over post pre "
     "pseudo quasi re self semi sub super tri ultra un under uni well".split()
 )
-_HYPHENS = re.compile(r"[-\u2010\u2011]+")
+_COMPOUND_JOINS = re.compile(r"[-\u2010\u2011/]+")
 # Deepest nesting of parentheses accepted; deeper ones are an error (strict) or dropped.
 MAX_DEPTH = 50
 # At most this many index terms per prefix, wildcard or fuzzy word (the first in term order).
@@ -1189,12 +1189,12 @@ class _Parser:
 
 
 def _compound_parts(word: str) -> list[str] | None:
-    """The words of a hyphenated compound ("wind-tunnel"), or None for any other word, a
-    prefixed word ("non-linear"), one with digits ("F-16"), a wildcard or a fuzzy word."""
+    """The words of a compound ("wind-tunnel", "input/output"), or None for any other word,
+    a prefixed word ("non-linear"), one with digits ("F-16"), a wildcard or a fuzzy word."""
     core = word.strip(_PUNCTUATION)
-    if not _HYPHENS.search(core.strip("-")) or any(char in core for char in "*~"):
+    if not _COMPOUND_JOINS.search(core.strip("-")) or any(char in core for char in "*~"):
         return None
-    parts = [part for part in _HYPHENS.split(core) if part]
+    parts = [part for part in _COMPOUND_JOINS.split(core) if part]
     if len(parts) < 2 or parts[0].lower() in _WORD_PREFIXES:
         return None
     if any(re.search(r"\d", part) or sum(map(str.isalpha, part)) < 2 for part in parts):

@@ -161,6 +161,10 @@ def test_a_long_question_drops_the_words_of_the_request(text: str, explanation: 
             "ANY(language, pre-school, children, non-linear, growth, COVID-19)",
         ),
         (
+            "weighting of keyword/stem indexes and/or citations",
+            "ANY(weighting, ANY(keyword, stem), indexes, citations)",
+        ),
+        (
             "what were the U.S.-China talks about steel-making^2 and wind-tun*",
             "ANY(ANY(U.S., China), talks, ANY(steel^2, making^2), wind-tun*)",
         ),
