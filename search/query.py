@@ -100,6 +100,10 @@ _PUNCTUATION = "\"'.,;:!?()[]{}"
 # 12 of their questions hold one), the mean of seven 0.485 -> 0.489 (bench/relevance.py).
 # A compound whose first part is one of these prefixes ("pre-school", "non-linear") is one
 # word written with a hyphen and stays a phrase; so does one with digits ("COVID-19").
+# Latin abbreviations that introduce examples in a question ("e.g." strips to "e.g"): the
+# index holds them, from abstracts that use them too. Dropping them from long questions
+# moved CISI 0.399 -> 0.404 and the mean of seven 0.489 -> 0.490 (nDCG@10).
+_ABBREVIATIONS = frozenset(["e.g", "i.e", "etc", "viz", "cf"])
 _WORD_PREFIXES = frozenset(
     "anti bi co counter de dis ex inter intra macro micro mid mini multi non over post pre "
     "pseudo quasi re self semi sub super tri ultra un under uni well".split()
@@ -839,11 +843,13 @@ def _combine(items: list[_Item], mode: str) -> _Node | None:
 
 
 def _is_filler(node: _Node) -> bool:
-    """A word such as "what" or "would" typed without a field, or a word of the request
-    itself ("interested", "papers on"): noise in a long question."""
+    """A word such as "what" or "would" typed without a field, a Latin abbreviation ("e.g.",
+    "etc."), or a word of the request itself ("interested", "papers on"): noise in a long
+    question."""
     if not isinstance(node, _Leaf):
         return False
-    return node.request or node.text.strip(_PUNCTUATION).lower() in QUERY_STOP_WORDS
+    word = node.text.strip(_PUNCTUATION).lower()
+    return node.request or word in QUERY_STOP_WORDS or word in _ABBREVIATIONS
 
 
 def _resolve_mode(mode: str, tokens: list[_Token]) -> str:

@@ -118,6 +118,8 @@ def test_a_long_question_returns_its_best_match_first(searcher: Searcher) -> Non
 def test_a_long_question_drops_filler_words() -> None:
     parsed = parse_query("what happened at the kabul airport when the flights left")
     assert parsed.explanation == "ANY(happened, kabul, airport, flights, left)"
+    parsed = parse_query("what are the effects of pesticides, e.g. DDT, on birds, i.e. hawks etc.")
+    assert parsed.explanation == "ANY(effects, pesticides,, DDT,, birds,, hawks)"
     # A short query keeps them: "who" may be what it is about.
     assert parse_query("the who live").explanation == "ALL(who, live)"
 
