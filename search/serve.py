@@ -4,8 +4,8 @@ keeps the index open.
 A fresh ``search query`` spends most of its time starting: importing the engine and
 opening the index. ``search serve`` does that once. It listens on a Unix socket that only
 its user can reach, one socket per index, and runs each command a client sends exactly
-as the command would run itself: in the client's folder, with its
-``SEARCH_INDEX``, its output encoding and whether its output is a terminal. The client,
+as the command would run itself: in the client's folder, with its ``SEARCH_INDEX`` and
+``TZ``, its output encoding and whether its output is a terminal. The client,
 :func:`ask`, is called by the ``search`` entry point before anything heavy is imported;
 whenever no server answers, the command runs itself as before.
 
@@ -24,6 +24,7 @@ import io
 import os
 import stat
 import sys
+import time
 import zlib
 
 from search.errors import ServeError
@@ -33,10 +34,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["QueryServer", "Request", "ServeError", "ask", "socket_path"]
+__all__ = ["FORWARDED", "QueryServer", "Request", "ServeError", "ask", "socket_path"]
 
 # Bumped when a request or a reply changes shape: a server of another version is not asked.
-PROTOCOL = 1
+PROTOCOL = 2
+# The client's variables a command reads: the index to open, and the time zone "search
+# stats" prints its last update in.
+FORWARDED = ("SEARCH_INDEX", "TZ")
 # The commands a server answers: those that only read the index through a Searcher.
 SERVED_COMMANDS = frozenset(["query", "timeline", "similar", "show", "stats"])
 _CONNECT_SECONDS = 1.0
@@ -78,9 +82,11 @@ def _is_private(folder: str) -> bool:
 
 class Request:
     """What a client asks: the command's arguments and how it would run them. (Not a
-    dataclass: importing dataclasses would cost the client more than all else it does.)"""
+    dataclass: importing dataclasses would cost the client more than all else it does.)
 
-    _NO_VALUE = "\x01"  # SEARCH_INDEX not set
+    ``env`` holds the client's values of the variables that change what a command prints
+    (:data:`FORWARDED`); one the client has not set is left out.
+    """
 
     def __init__(
         self,
@@ -88,7 +94,7 @@ class Request:
         *,
         cwd: str,
         prog: str = "search",
-        index_env: str | None = None,
+        env: dict[str, str] | None = None,
         encoding: str = "utf-8",
         stdout_tty: bool = False,
         stderr_tty: bool = False,
@@ -96,7 +102,7 @@ class Request:
         self.argv = argv
         self.cwd = cwd
         self.prog = prog
-        self.index_env = index_env
+        self.env = dict(env or {})
         self.encoding = encoding
         self.stdout_tty = stdout_tty
         self.stderr_tty = stderr_tty
@@ -106,9 +112,10 @@ class Request:
             str(protocol),
             self.prog,
             self.cwd,
-            self._NO_VALUE if self.index_env is None else self.index_env,
             self.encoding,
             f"{int(self.stdout_tty)}{int(self.stderr_tty)}",
+            str(len(self.env)),
+            *(f"{name}={value}" for name, value in self.env.items()),
             *self.argv,
         ]
         return "\0".join(fields).encode("utf-8", "surrogateescape")
@@ -117,18 +124,20 @@ class Request:
     def decode(cls, data: bytes) -> Request | None:
         """The request in ``data``; None for another protocol. Raises ValueError when
         ``data`` is no request."""
-        protocol, prog, cwd, index_env, encoding, ttys, *argv = data.decode(
+        protocol, prog, cwd, encoding, ttys, count, *rest = data.decode(
             "utf-8", "surrogateescape"
         ).split("\0")
         if protocol != str(PROTOCOL):
             return None
-        if len(ttys) != 2 or not set(ttys) <= {"0", "1"}:
+        if len(ttys) != 2 or not set(ttys) <= {"0", "1"} or not count.isdigit():
             raise ValueError("not a request")
+        pairs = [pair.partition("=") for pair in rest[: int(count)]]
+        env = {name: value for name, sep, value in pairs if sep and name in FORWARDED}
         return cls(
-            argv,
+            rest[int(count) :],
             cwd=cwd,
             prog=prog,
-            index_env=None if index_env == cls._NO_VALUE else index_env,
+            env=env,
             encoding=encoding,
             stdout_tty=ttys[0] == "1",
             stderr_tty=ttys[1] == "1",
@@ -161,7 +170,7 @@ def ask(argv: list[str]) -> int | None:
         argv=argv,
         prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "search",
         cwd=os.getcwd(),
-        index_env=os.environ.get("SEARCH_INDEX"),
+        env={name: os.environ[name] for name in FORWARDED if name in os.environ},
         encoding=sys.stdout.encoding or "utf-8",
         stdout_tty=sys.stdout.isatty(),
         stderr_tty=sys.stderr.isatty(),
@@ -369,17 +378,18 @@ class QueryServer:
 
         out = _Output(request.encoding, request.stdout_tty)
         err = _Output(request.encoding, request.stderr_tty)
-        saved = sys.stdout, sys.stderr, os.getcwd(), os.environ.get("SEARCH_INDEX")
+        streams, folder = (sys.stdout, sys.stderr), os.getcwd()
+        own_env = {name: os.environ.get(name) for name in FORWARDED}
         try:
             os.chdir(request.cwd)
-            _set_env("SEARCH_INDEX", request.index_env)
+            _set_env({name: request.env.get(name) for name in FORWARDED})
             sys.stdout, sys.stderr = out, err
             with cli.serving(self.index_dir, self.searcher):
                 code = _exit_status(cli.main, request.argv, request.prog)
         finally:
-            sys.stdout, sys.stderr = saved[0], saved[1]
-            os.chdir(saved[2])
-            _set_env("SEARCH_INDEX", saved[3])
+            sys.stdout, sys.stderr = streams
+            os.chdir(folder)
+            _set_env(own_env)
         return code, out.data(), err.data()
 
 
@@ -395,11 +405,16 @@ def _answers(path: str) -> bool:
     return True
 
 
-def _set_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+def _set_env(values: dict[str, str | None]) -> None:
+    """Set each variable to its value, unset it for None; a new TZ takes effect at once."""
+    zone = os.environ.get("TZ")
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if os.environ.get("TZ") != zone and hasattr(time, "tzset"):
+        time.tzset()
 
 
 def _exit_status(command: Any, args: list[str], prog: str) -> int:

@@ -290,13 +290,14 @@ def test_styles_are_kept_for_a_terminal(index_dir: Path, runtime: Path) -> None:
 
 def test_a_request_survives_the_wire() -> None:
     argv = ["query", "line\nbreak", "", "caf\udce9", "--index", "/x y/ix"]
-    sent = Request(
-        argv, cwd="/tmp", prog="search", index_env="", encoding="latin-1", stderr_tty=True
-    )
+    env = {"SEARCH_INDEX": "", "TZ": "JST-9"}
+    sent = Request(argv, cwd="/tmp", env=env, encoding="latin-1", stderr_tty=True)
     got = Request.decode(sent.encode())
     assert got is not None
     assert vars(got) == vars(sent)
-    assert Request.decode(Request(argv, cwd="/").encode()).index_env is None  # type: ignore[union-attr]
+    # Only the forwarded variables are taken.
+    odd = Request(argv, cwd="/", env={"PATH": "/bin", "TZ": "UTC0"}).encode()
+    assert Request.decode(odd).env == {"TZ": "UTC0"}  # type: ignore[union-attr]
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(
@@ -341,3 +342,22 @@ def test_ctrl_c_during_a_command_stops_the_server(
             server.serve()
         client.join(timeout=30)
     assert replies == [130]  # the client hears what the command said: interrupted
+
+
+def test_the_clients_time_zone_is_used(served: Running, index_dir: Path, runtime: Path) -> None:
+    # "search stats" prints its last update in local time.
+    printed = {}
+    for zone in ("UTC0", "JST-9"):
+        argv = ["stats", "--index", str(index_dir)]
+        answered = subprocess.run(
+            [*SEARCH, *argv], capture_output=True, check=False,
+            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime), "TZ": zone},
+        )  # fmt: skip
+        itself = subprocess.run(
+            [*SEARCH, *argv], capture_output=True, check=False,
+            env={**os.environ, "XDG_RUNTIME_DIR": str(NO_SERVER), "TZ": zone},
+        )  # fmt: skip
+        assert answered.stdout == itself.stdout
+        printed[zone] = answered.stdout
+    assert served.answered == 2
+    assert printed["UTC0"] != printed["JST-9"]
