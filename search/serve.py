@@ -163,13 +163,17 @@ def ask(argv: list[str]) -> int | None:
         return None
     if sys.stdout is None or sys.stderr is None:  # closed: the command says what it says
         return None
+    try:
+        folder = os.getcwd()
+    except OSError:  # a folder deleted under the shell: the command says what it says
+        return None
     path = socket_path(_index_of(argv))
     if path is None or not _is_private(os.path.dirname(path)):
         return None
     request = Request(
         argv=argv,
         prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "search",
-        cwd=os.getcwd(),
+        cwd=folder,
         env={name: os.environ[name] for name in FORWARDED if name in os.environ},
         encoding=sys.stdout.encoding or "utf-8",
         stdout_tty=sys.stdout.isatty(),

@@ -361,3 +361,14 @@ def test_the_clients_time_zone_is_used(served: Running, index_dir: Path, runtime
         printed[zone] = answered.stdout
     assert served.answered == 2
     assert printed["UTC0"] != printed["JST-9"]
+
+
+def test_a_client_in_a_deleted_folder_runs_the_command_itself(
+    served: Running, index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert ask(["query", "kabul", "--index", str(index_dir)]) is None
+    assert served.answered == 0
