@@ -4,7 +4,8 @@ process running one SQLite FTS5 query on the same articles.
 The FTS5 database is built once from the JSON Lines (title, body; porter tokenizer).
 ``search query`` is timed twice: running itself, and answered by a ``search serve``
 process started for the index (the output of both is checked to be the same). All print
-the top 10; each is run ``--rounds`` times, in turns, and the medians compared. Also reported: what ``import search.cli`` costs (``-X importtime``).
+the top 10; each is run ``--rounds`` times, in turns, and the medians compared. Also
+reported: what ``import search.cli`` costs (``-X importtime``).
 The package is byte-compiled first, as ``pip install`` leaves it: an editable install
 under ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every run.
 

@@ -94,16 +94,17 @@ _REQUEST_LINKS = frozenset(
     "which that".split()
 )
 _PUNCTUATION = "\"'.,;:!?()[]{}"
-# A long question reads a compound ("three-dimensional", "wind-tunnel", "input/output")
-# as its words, as it reads the rest of the question: as a phrase it found only articles
-# with the exact compound. nDCG@10 rose on Cranfield 0.368 -> 0.383 and LISA 0.464 -> 0.484 (64 and
-# 12 of their questions hold one), the mean of seven 0.485 -> 0.489 (bench/relevance.py).
-# A compound whose first part is one of these prefixes ("pre-school", "non-linear") is one
-# word written with a hyphen and stays a phrase; so does one with digits ("COVID-19").
 # Latin abbreviations that introduce examples in a question ("e.g." strips to "e.g"): the
 # index holds them, from abstracts that use them too. Dropping them from long questions
 # moved CISI 0.399 -> 0.404 and the mean of seven 0.489 -> 0.490 (nDCG@10).
 _ABBREVIATIONS = frozenset(["e.g", "i.e", "etc", "viz", "cf"])
+# A long question reads a compound ("three-dimensional", "wind-tunnel", "input/output")
+# as its words, as it reads the rest of the question: as a phrase it found only articles
+# with the exact compound. nDCG@10 rose on Cranfield 0.368 -> 0.383 and LISA 0.464 ->
+# 0.484 (64 and 12 of their questions hold one), the mean of seven 0.485 -> 0.489
+# (bench/relevance.py). A compound whose first part is one of these prefixes
+# ("pre-school", "non-linear") is one word written with a hyphen and stays a phrase; so
+# does one with digits ("COVID-19").
 _WORD_PREFIXES = frozenset(
     "anti bi co counter de dis ex inter intra macro micro mid mini multi non over post pre "
     "pseudo quasi re self semi sub super tri ultra un under uni well".split()

@@ -120,8 +120,9 @@ def is_boilerplate(line: str) -> bool:
 def drop_hidden(tree: lxml.html.HtmlElement) -> None:
     """Remove from ``tree`` the elements a browser does not show, ``hidden``, ``display:
     none``, ``visibility: hidden`` (cookie dialogs, templates, player menus, paywalled
-    copies), and those it hides from screen readers, ``aria-hidden="true"``. Nothing is removed when they hold nine tenths of the paragraph text: a script
-    then shows them (a gallery shown one item at a time)."""
+    copies), and those it hides from screen readers, ``aria-hidden="true"``. Nothing is
+    removed when they hold nine tenths of the paragraph text: a script then shows them (a
+    gallery shown one item at a time)."""
     hidden = _outermost(
         [
             node
