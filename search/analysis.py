@@ -35,6 +35,9 @@ __all__ = [
 # (the stemmer then drops the possessive).
 TOKEN_PATTERN = r"\w+(?:['\u2019.]\w+)*"
 
+# positions() remembers the terms of up to this many distinct words (some 10 MB).
+_WORD_CACHE = 100_000
+
 # A short list: long lists drop words that news queries need ("us", "who", "will").
 STOP_WORDS = frozenset(
     "a an and are as at be but by for from has have if in into is it its of on or that the "
@@ -91,6 +94,8 @@ class TextAnalyzer(Analyzer):
         self.is_morph = stem
         self._words = re.compile(TOKEN_PATTERN)
         self._stem = Stemmer.Stemmer("english").stemWord
+        # Words as written -> their terms, for positions(); most words of a text recur.
+        self._terms: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled into the index with the schema; the C stemmer cannot be, so rebuild it.
@@ -150,6 +155,48 @@ class TextAnalyzer(Analyzer):
                 kept = pos if kept is None else kept + 1
                 token.pos = kept
             yield token
+
+    def positions(self, value: str) -> dict[str, list[int]]:
+        """Each word kept from ``value``, with its positions: what indexing reads from
+        the tokens of ``self(value, positions=True)``, without making them."""
+        found: dict[str, list[int]] = {}
+        terms = self._terms
+        position = None  # as in __call__: the first word kept keeps its place
+        for place, word in enumerate(self._words.findall(value)):
+            text = terms.get(word)
+            if text is None:
+                if len(terms) >= _WORD_CACHE:
+                    terms.clear()
+                text = terms[word] = self._term(word)
+            if text:
+                position = place if position is None else position + 1
+                kept = found.get(text)
+                if kept is None:
+                    found[text] = [position]
+                else:
+                    kept.append(position)
+        return found
+
+    def terms(self, value: str) -> set[str]:
+        """The words kept from ``value``: what indexing without positions reads."""
+        terms = self._terms
+        found = set()
+        for word in set(self._words.findall(value)):
+            text = terms.get(word)
+            if text is None:
+                if len(terms) >= _WORD_CACHE:
+                    terms.clear()
+                text = terms[word] = self._term(word)
+            found.add(text)
+        found.discard("")
+        return found
+
+    def _term(self, word: str) -> str:
+        """The term ``word`` is indexed as; "" when it is dropped."""
+        text = word.lower().translate(accent_map)
+        if not text or text in self.stoplist:
+            return ""
+        return self._stem(text.replace("\u2019", "'")) if self.stem else text
 
     def _split(self, value: str, tokenize: bool) -> Iterator[tuple[int, str]]:
         if not tokenize:

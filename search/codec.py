@@ -8,8 +8,9 @@ Most words of a news archive occur in one article (34,068 of 55,776 terms in 3,0
 Reuters stories), and each of them paid for a block of its own: a header, a pickle and
 a zlib stream for one posting. Inlined, the index is 10% smaller.
 
-:func:`lengths_in_memory` answers a segment's field lengths from memory, and
-:func:`sort_postings_in_chunks` makes a writer spill its postings to disk in chunks.
+:func:`lengths_in_memory` answers a segment's field lengths from memory, and the
+field writer takes a word's postings at once (:class:`GatheredWords`) as well as one
+at a time.
 
 The codec is pickled into the index's table of contents with each segment, so this
 module's path and class names must not change.
@@ -17,32 +18,30 @@ module's path and class names must not change.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterator
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
+    W3FieldWriter,
     W3PerDocReader,
     W3PostingsWriter,
     W3TermInfo,
 )
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import byte_to_length
-from whoosh.writing import PostingPool
 
 __all__ = [
     "BYTE_LENGTHS",
     "Codec",
+    "GatheredWords",
     "length_column",
     "lengths_in_memory",
-    "sort_postings_in_chunks",
 ]
 
 # Posting lists shorter than this are kept in the term table.
 INLINE_BELOW = 2
-# Postings a writer pickles together when it spills them to disk.
-SPILL_CHUNK = 4096
 
 
 class Codec(W3Codec):
@@ -50,6 +49,9 @@ class Codec(W3Codec):
 
     def __init__(self) -> None:
         super().__init__(inlinelimit=INLINE_BELOW)
+
+    def field_writer(self, storage, segment) -> _FieldWriter:
+        return _FieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids: bool = False) -> _PostingsWriter:
         return _PostingsWriter(
@@ -69,7 +71,61 @@ class Codec(W3Codec):
         )
 
 
+class _FieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items) -> None:
+        """Write ``items``: a :class:`TermPool`'s words with their postings, or Whoosh's
+        postings one by one (from any other pool)."""
+        if not isinstance(items, GatheredWords):
+            super().add_postings(schema, lengths, items)
+            return
+        fieldname = None
+        for field, text, ids, weights, values in items.words():
+            if field != fieldname:
+                if fieldname is not None:
+                    self.finish_field()
+                fieldname = field
+                self.start_field(fieldname, schema[fieldname])
+                field_lengths = _lengths_of(lengths, fieldname)
+            self.start_term(text)
+            self._postwriter.add_postings(ids, weights, values, field_lengths)
+            self.finish_term()
+        if fieldname is not None:
+            self.finish_field()
+
+
+def _lengths_of(lengths, fieldname: str):
+    """A function from document numbers to their lengths in ``fieldname`` (0: none), as
+    the segment's per-document reader ``lengths`` knows them."""
+    if lengths is None:
+        return lambda ids: [0] * len(ids)
+    length = lengths.doc_field_length
+    if not isinstance(length, _FieldLengths):
+        return lambda ids: [length(docnum, fieldname) for docnum in ids]
+    column = length.column(fieldname)
+    if column is None:
+        return lambda ids: [0] * len(ids)
+    return lambda ids: [BYTE_LENGTHS[column[docnum]] or 0 for docnum in ids]
+
+
 class _PostingsWriter(W3PostingsWriter):
+    def add_postings(self, ids: array, weights: array, values: list, field_lengths) -> None:
+        """Add a word's postings, as :meth:`add_posting` would one at a time: full blocks
+        are written as they fill, the last one when the word is finished."""
+        size = self._blocklimit
+        for start in range(0, len(ids), size):
+            if self._ids:
+                self._write_block()
+            self._new_block()
+            self._ids = ids[start : start + size]
+            block_weights = weights[start : start + size]
+            self._weights = array("f", block_weights)
+            self._maxweight = max(0, max(block_weights))
+            self._values = values[start : start + size]
+            block_lengths = [n for n in field_lengths(self._ids) if n]
+            if block_lengths:
+                self._minlength = min(block_lengths)
+                self._maxlength = max(block_lengths)
+
     def finish_postings(self) -> W3TermInfo:
         if self.written() or len(self) >= self._inlinelimit:
             return super().finish_postings()
@@ -141,61 +197,20 @@ class _FieldLengths:
         return reader._dbfile.get(reader._basepos, reader._count)
 
 
-def sort_postings_in_chunks(writer) -> None:
-    """Make ``writer`` (a fresh segment writer) spill its postings to disk in chunks.
+class GatheredWords:
+    """Words with all their postings, in (field, word) order, as a
+    :class:`search.postings.TermPool` hands them to the codec to write: :meth:`words`
+    for this codec, and as Whoosh's postings one at a time for any other."""
 
-    A commit sorts every posting it writes. Past its memory limit, Whoosh 2.7.4 writes
-    the sorted runs to disk one pickle per posting and reads them back the same way,
-    about 6 us a posting; a pickle of 4,096 postings costs under 1 us a posting, and
-    memory stays bounded by the limit. 8,000 Reuters stories took 25.8 s to index, 18.2 s
-    with this.
-    """
-    pool = writer.pool
-    writer.pool = _ChunkedPool(pool.tempstore, pool.segment, limitmb=pool.limit // (1024 * 1024))
+    def __init__(self, words: Iterator[tuple[str, bytes, array, array, list]]) -> None:
+        self._words = words
 
+    def words(self) -> Iterator[tuple[str, bytes, array, array, list]]:
+        """(field, word, document numbers, weights, encoded values) for each word."""
+        return self._words
 
-def _posting_order(posting: tuple) -> bytes:
-    # A posting is (field, term, document, weight, value). Documents are numbered in
-    # the order their postings arrive, so a stable sort on field and term is the order
-    # Whoosh sorts the whole tuples in, twice as fast.
-    return posting[0].encode() + b"\0" + posting[1]
-
-
-class _ChunkedPool(PostingPool):
-    def save(self) -> None:
-        if self.current:
-            self.current.sort(key=_posting_order)
-            path, f = self._new_run()
-            self._write_run(f, self.current)
-            self._add_run(path)
-            self.current = []
-        self.currentsize = 0
-
-    def items(self, maxfiles: int = 128):
-        if not self.runs:
-            return sorted(self.current, key=_posting_order)
-        return super().items(maxfiles)
-
-    def _write_run(self, f, items: Iterable) -> None:
-        chunk = []
-        for item in items:
-            chunk.append(item)
-            if len(chunk) == SPILL_CHUNK:
-                pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
-                chunk = []
-        if chunk:
-            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
-        f.close()
-
-    def _read_run(self, path: str) -> Iterator:
-        f = self._open_run(path)
-        try:
-            while True:
-                try:
-                    chunk = pickle.load(f)
-                except EOFError:
-                    return
-                yield from chunk
-        finally:
-            f.close()
-            self._remove_run(path)
+    def __iter__(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+        for field, text, ids, weights, values in self._words:
+            encoded = values or [None] * len(ids)
+            for docnum, weight, value in zip(ids, weights, encoded):
+                yield field, text, docnum, weight, value

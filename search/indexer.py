@@ -28,17 +28,15 @@ from whoosh.reading import SegmentReader
 from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR, MERGE_SMALL
 
-from search.codec import Codec, lengths_in_memory, sort_postings_in_chunks
+from search.codec import Codec, lengths_in_memory
 from search.errors import IndexBusyError, IndexCorruptError
 from search.extract import is_article_file
 from search.models import Article, Skipped, SyncReport
+from search.postings import TermPool, add_gathered, gather
 from search.prepare import (
-    Analyzed,
     FileState,
     FileTask,
     Prepared,
-    accept_analyzed,
-    forget_analyzed,
     os_reason,
     prepare_files,
     worker_count,
@@ -60,8 +58,8 @@ __all__ = ["FileState", "Indexer"]
 # that every search then reads apart (Whoosh merges only small ones, and merging costs
 # as much as indexing), so batches are large: 2,000 articles left 11 segments for
 # Reuters' 21,000 stories, 1.6 times the size on disk of one segment and twice the time
-# per query. Memory does not grow with a batch: Whoosh sorts postings in runs of
-# WRITER_MB on disk.
+# per query. Memory does not grow with a batch: past WRITER_MB of postings, the
+# writer's pool moves them to disk (search.postings.TermPool).
 COMMIT_SECONDS = 300.0
 BATCH_ARTICLES = 100_000
 WRITER_MB = 128
@@ -276,15 +274,12 @@ class Indexer:
             raise IndexBusyError(self.index_dir, "", self.wait) from exc
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
-        add = writer.add_document  # update_document adds through it too
-        sample = _SpellingSample(writer.schema)
-        writer.add_document = lambda **document: add(**sample.thin(document))
-        sort_postings_in_chunks(writer)
-        accept_analyzed(writer.schema)
+        # The spell field records a word for the first SPELL_ARTICLES articles of a batch.
+        capped = {SPELL_FIELD: SPELL_ARTICLES} if SPELL_FIELD in writer.schema.names() else {}
+        writer.pool = TermPool(writer._tempstorage, writer.newsegment, WRITER_MB, capped)
         return writer
 
     def _commit(self, writer, *, clear: bool = False) -> None:
-        forget_analyzed(writer.schema)  # the schema is pickled into the index as it is
         writer.commit(mergetype=CLEAR if clear else _merge_purging_deletions)
 
     def _holder_path(self) -> str:
@@ -526,7 +521,7 @@ class _SyncRun:
                 return
             self.tally.skipped.append(skipped)
         old_ids = self._delete_file(old) if old is not None else set()
-        new_ids = self._add_documents(prepared.state, prepared.documents or [])
+        new_ids = self._add_documents(prepared)
         self.tally.added += len(new_ids - old_ids)
         self.tally.updated += len(new_ids & old_ids)
         self.tally.removed += len(old_ids - new_ids)
@@ -535,19 +530,24 @@ class _SyncRun:
         ):
             self._flush()
 
-    def _add_documents(self, state: FileState, documents: list[dict]) -> set[str]:
-        written = set()
+    def _add_documents(self, prepared: Prepared) -> set[str]:
+        state, documents = prepared.state, prepared.documents or []
+        written, kept = set(), []
         for document in documents:
             article_id = document["id"]
             owner = self._owner(article_id)
+            kept.append(owner is None)
             if owner is not None:
                 reason = f"{article_id!r} is already indexed from {owner}"
                 self.tally.problems.append(Skipped(state.path, f"duplicate id: {reason}"))
                 continue
-            self._write().add_document(**document)
             self.claimed[article_id] = state.path
             written.add(article_id)
-            self.pending += 1
+        if written:
+            writer = self._write()
+            postings = prepared.postings or gather(documents, writer.schema)
+            add_gathered(writer, documents, postings, kept)
+            self.pending += len(written)
         return written
 
     def _owner(self, article_id: str) -> str | None:
@@ -558,30 +558,6 @@ class _SyncRun:
             return None
         stored = self.before.document(id=article_id)
         return stored.get("path") or "code" if stored else None
-
-
-class _SpellingSample:
-    """Keeps a word in the spell field for the first SPELL_ARTICLES articles of a
-    batch that hold it (search.suggest reads how many hold a word, up to that)."""
-
-    def __init__(self, schema) -> None:
-        # An index whose schema has no spell field has nothing to thin (Whoosh's Schema
-        # has no get()).
-        self._field = schema[SPELL_FIELD] if SPELL_FIELD in schema.names() else None
-        self._counts: dict[bytes, int] = {}
-
-    def thin(self, document: dict) -> dict:
-        """``document`` without the spell words already recorded SPELL_ARTICLES times."""
-        value = document.get(SPELL_FIELD)
-        if value is None or self._field is None:
-            return document
-        postings = value.postings if isinstance(value, Analyzed) else self._field.index(value)
-        counts, kept = self._counts, []
-        for posting in postings:
-            seen = counts[posting[0]] = counts.get(posting[0], 0) + 1
-            if seen <= SPELL_ARTICLES:
-                kept.append(posting)
-        return {**document, SPELL_FIELD: Analyzed(kept)}
 
 
 def _read_states(searcher) -> dict[str, FileState]:

@@ -3,9 +3,8 @@ when a sync has enough to read.
 
 Writing a segment is Whoosh's and runs in one process; everything before it (reading and
 hashing a file, extracting its articles, fingerprinting them, analyzing their text into
-postings) does not need the index and runs beside it. The writer is handed postings it
-only has to add: :class:`Analyzed` values, which :func:`accept_analyzed` lets its schema
-take as they are. Results come back in file order, so a sync in parallel writes the
+postings gathered word by word, :func:`search.postings.gather`) does not need the index
+and runs beside it. Results come back in file order, so a sync in parallel writes the
 same index as one without.
 """
 
@@ -25,15 +24,13 @@ from typing import Any
 
 from search.errors import ExtractError
 from search.extract import READER_VERSION, extract_file
+from search.postings import FilePostings, gather
 from search.schema import document_for
 
 __all__ = [
-    "Analyzed",
     "FileState",
     "FileTask",
     "Prepared",
-    "accept_analyzed",
-    "forget_analyzed",
     "hash_file",
     "os_reason",
     "prepare_files",
@@ -101,23 +98,15 @@ class FileTask:
 @dataclass
 class Prepared:
     """What reading one file gave: its new state once hashed, its documents (``None``
-    when its hash is the old one's), the problems met, and why it could not be read
-    (``error``)."""
+    when its hash is the old one's) and their postings once gathered, the problems met,
+    and why it could not be read (``error``)."""
 
     task: FileTask
     state: FileState | None = None
     documents: list[dict[str, Any]] | None = None
+    postings: FilePostings | None = None
     problems: list[str] = field(default_factory=list)
     error: str = ""
-
-
-class Analyzed:
-    """A field value already analyzed: the postings ``field.index(value)`` would give."""
-
-    __slots__ = ("postings",)
-
-    def __init__(self, postings: list[tuple[bytes, int, float, bytes]]) -> None:
-        self.postings = postings
 
 
 def worker_count(total_bytes: int) -> int:
@@ -152,7 +141,7 @@ def prepare_files(
 
 
 def prepare_file(task: FileTask, schema=None) -> Prepared:
-    """Hash and extract one file; with ``schema``, analyze its documents' text too."""
+    """Hash and extract one file; with ``schema``, gather its documents' postings too."""
     prepared = Prepared(task)
     try:
         sha1 = hash_file(task.path)
@@ -170,9 +159,7 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
     key = prepared.state.key
     prepared.documents = [document_for(article, key) for article in articles]
     if schema is not None:
-        names = _analyzed_fields(schema)
-        for document in prepared.documents:
-            _analyze(document, schema, names)
+        prepared.postings = gather(prepared.documents, schema)
     return prepared
 
 
@@ -183,54 +170,6 @@ def hash_file(path: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def accept_analyzed(schema) -> None:
-    """Let the text fields of ``schema`` (a writer's) take :class:`Analyzed` values.
-
-    Undo it with :func:`forget_analyzed` before the writer commits: a commit pickles
-    the schema into the index, which must not depend on this module.
-    """
-    for name in _analyzed_fields(schema):
-        field = schema[name]
-        field.index = _IndexOrTake(type(field).index.__get__(field))
-
-
-def forget_analyzed(schema) -> None:
-    """Undo :func:`accept_analyzed`: the fields index as their class does."""
-    for name in schema.names():
-        if isinstance(vars(schema[name]).get("index"), _IndexOrTake):
-            del schema[name].index
-
-
-class _IndexOrTake:
-    def __init__(self, index) -> None:
-        self._index = index
-
-    def __call__(self, value, **options):
-        return value.postings if isinstance(value, Analyzed) else self._index(value, **options)
-
-
-def _analyzed_fields(schema) -> list[str]:
-    # Fields analyzed into words. IDs, dates and stored-only fields are cheap or needed
-    # as they are (the unique id is deleted by its value).
-    return [
-        name
-        for name in schema.names()
-        if schema[name].indexed
-        and type(schema[name]).__name__ in ("TEXT", "KEYWORD")
-        and not schema[name].column_type
-    ]
-
-
-def _analyze(document: dict[str, Any], schema, names: list[str]) -> None:
-    for name in names:
-        value = document.get(name)
-        if not isinstance(value, str):
-            continue
-        document[name] = Analyzed(list(schema[name].index(value)))
-        if schema[name].stored:
-            document[f"_stored_{name}"] = value
 
 
 class _Workers:

@@ -68,7 +68,7 @@ FILE_FIELD = "file"
 SPELL_FIELD = "spell"
 # The spell field records a word for at most this many articles of a batch written:
 # suggestions need to tell a word found once from a common one, not to count every
-# article. All of them took 45% of the postings of Reuters (search.indexer._SpellingSample).
+# article. All of them took 45% of the postings of Reuters (search.postings.TermPool caps them).
 SPELL_ARTICLES = 3
 
 

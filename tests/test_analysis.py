@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.support.charset import accent_map
 
+import search.analysis
 from search.analysis import STOP_WORDS, TOKEN_PATTERN, SnowballFilter, text_analyzer
 
 ATTRIBUTES = ("text", "pos", "startchar", "endchar", "stopped", "boost", "original")
@@ -59,3 +60,30 @@ def test_a_sentence() -> None:
     ]
     # Whoosh's StopFilter numbers kept words on from the first one's place: no gaps.
     assert found == [("taliban", 1), ("fighter", 2), ("took", 3), ("provinc", 4)]
+
+
+@pytest.mark.parametrize("stem", [True, False])
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT)
+def test_positions_and_terms_are_what_the_tokens_say(text: str, stem: bool) -> None:
+    analyzer = text_analyzer(stem=stem)
+    expected: dict[str, list[int]] = {}
+    for token in analyzer(text, positions=True):
+        expected.setdefault(token.text, []).append(token.pos)
+    assert analyzer.positions(text) == expected
+    assert analyzer.terms(text) == set(expected)
+
+
+def test_positions_of_a_sentence_and_a_forgetful_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search.analysis, "_WORD_CACHE", 2)
+    analyzer = text_analyzer()
+    text = "The Taliban’s fighters took the provinces; fighters took Kabul"
+    assert analyzer.positions(text) == {
+        "taliban": [1],
+        "fighter": [2, 5],
+        "took": [3, 6],
+        "provinc": [4],
+        "kabul": [7],
+    }
+    assert len(analyzer._terms) <= 2
+    assert analyzer.terms(text) == {"taliban", "fighter", "took", "provinc", "kabul"}

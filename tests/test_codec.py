@@ -8,9 +8,8 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 
-import search.codec
 import search.indexer
-from search import Article, Indexer, Searcher
+from search import Indexer, Searcher
 from search.check import check_index
 
 QUERIES = [
@@ -81,51 +80,3 @@ def test_merged_segments_keep_inlined_postings(
     monkeypatch.setattr(search.indexer, "Codec", W3Codec)
     build_in_two_runs_and_merge(tmp_path / "w3", corpus, tmp_path)
     assert ranking(tmp_path / "ours") == ranking(tmp_path / "w3")
-
-
-def postings(index_dir: Path) -> list[tuple]:
-    """Every term of the index with its postings: ids, weights and values."""
-    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
-        return [
-            (field, text, list(reader.postings(field, text).items_as("weight")))
-            for field, text in reader.all_terms()
-        ]
-
-
-def many_articles(count: int) -> list[Article]:
-    words = [f"w{n}" for n in range(300)]
-    return [
-        Article(
-            id=f"a{n}",
-            title=f"{words[n % 300]} {words[n * 7 % 300]}",
-            body=" ".join(words[(n * k) % 300] for k in range(1, 80)),
-        )
-        for n in range(count)
-    ]
-
-
-def test_postings_spilled_in_chunks_equal_postings_kept_in_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    articles = many_articles(600)
-    with Indexer(tmp_path / "memory") as indexer:
-        indexer.add(articles)
-    with monkeypatch.context() as whooshs_pool:
-        whooshs_pool.setattr(search.indexer, "sort_postings_in_chunks", lambda writer: None)
-        with Indexer(tmp_path / "whoosh") as indexer:
-            indexer.add(articles)
-    spills = []
-    write_run = search.codec._ChunkedPool._write_run
-    monkeypatch.setattr(search.indexer, "WRITER_MB", 1)
-    monkeypatch.setattr(search.codec, "SPILL_CHUNK", 100)
-    monkeypatch.setattr(
-        search.codec._ChunkedPool,
-        "_write_run",
-        lambda pool, f, items: spills.append(1) or write_run(pool, f, items),
-    )
-    with Indexer(tmp_path / "spilled") as indexer:
-        indexer.add(articles)
-    assert len(spills) >= 3
-    assert postings(tmp_path / "spilled") == postings(tmp_path / "memory")
-    assert postings(tmp_path / "memory") == postings(tmp_path / "whoosh")
-    assert len(postings(tmp_path / "memory")) > 600

@@ -1,0 +1,358 @@
+"""Postings gathered word by word: a file's where it is read, a segment's in the writer.
+
+Whoosh 2.7.4 hands each posting on alone: a tuple per posting from the analyzer to the
+writer's pool, a sort of all of them at commit, and a call per posting into the codec,
+which checks and appends it. Most of indexing went there. Here a file's postings are
+gathered under their (field, word) where the file is read (in a worker process, during
+a sync in parallel), the writer adds them to its pool a word at a time, and the codec
+writes each word's postings a block at a time (:class:`search.codec.GatheredWords`).
+
+Documents are numbered in the order they are added, so every word's list is in
+document order without sorting. The segment written is byte for byte the one Whoosh's
+own path writes (tests/test_postings.py compares them).
+"""
+
+from __future__ import annotations
+
+import heapq
+import operator
+import pickle
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from whoosh.formats import Existence, Positions
+from whoosh.system import pack_uint
+from whoosh.writing import PostingPool
+
+from search.analysis import TextAnalyzer
+from search.codec import GatheredWords
+
+__all__ = ["FilePostings", "TermPool", "add_gathered", "gather", "gathered_fields"]
+
+# A word's postings: document numbers, weights, and the encoded values of the formats
+# that keep any (positions, counts).
+Postings = tuple[array, array, list]
+
+
+def _new_postings() -> Postings:
+    return array("I"), array("d"), []
+
+
+class FilePostings:
+    """The postings of one file's documents (numbered from 0 in the file), by field and
+    word, and each document's length in each gathered field (None: no value)."""
+
+    __slots__ = ("_flat", "count", "fields", "lengths")
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        # field -> word -> postings; a word as text where the analyzer read it, else
+        # as the bytes the field gave.
+        self.fields: dict[str, dict[str | bytes, Postings]] = {}
+        self.lengths: dict[str, list[int | None]] = {}
+        self._flat: tuple | None = None
+
+    def items(self) -> Iterator[tuple[tuple[str, bytes], Postings]]:
+        """Each (field, word) with its postings."""
+        if self._flat is None:
+            self._flat = self._flatten()
+        keys, counts, valued, ids, weights, values = self._flat
+        start = value_start = 0
+        for key, count, value_count in zip(keys, counts, valued, strict=True):
+            end, value_end = start + count, value_start + value_count
+            yield key, (ids[start:end], weights[start:end], values[value_start:value_end])
+            start, value_start = end, value_end
+
+    def _flatten(self) -> tuple:
+        keys, counts, valued = [], array("I"), array("I")
+        ids, weights, values = array("I"), array("d"), []
+        for name, words in self.fields.items():
+            for word, (word_ids, word_weights, word_values) in words.items():
+                keys.append((name, word if isinstance(word, bytes) else word.encode()))
+                counts.append(len(word_ids))
+                valued.append(len(word_values))
+                ids.extend(word_ids)
+                weights.extend(word_weights)
+                values.extend(word_values)
+        return keys, counts, valued, ids, weights, values
+
+    def __getstate__(self) -> tuple:
+        # Flat: a file has some 30,000 words, and pickle rebuilds an array ten times
+        # slower than its bytes.
+        keys, counts, valued, ids, weights, values = self._flat or self._flatten()
+        arrays = tuple(a.tobytes() for a in (counts, valued, ids, weights))
+        return self.count, self.lengths, keys, arrays, values
+
+    def __setstate__(self, state: tuple) -> None:
+        self.count, self.lengths, keys, arrays, values = state
+        counts, valued, ids, weights = (
+            _array(code, data) for code, data in zip("IIId", arrays, strict=True)
+        )
+        self.fields = {}
+        self._flat = keys, counts, valued, ids, weights, values
+
+
+def _array(typecode: str, data: bytes) -> array:
+    values = array(typecode)
+    values.frombytes(data)
+    return values
+
+
+def gathered_fields(schema) -> list[str]:
+    """The fields whose words are gathered: every indexed one."""
+    return [name for name in schema.names() if schema[name].indexed]
+
+
+def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
+    """The postings of ``documents`` in the gathered fields of ``schema``, as Whoosh's
+    writer would add them (field boosts of 1)."""
+    gathered = FilePostings(len(documents))
+    for name in gathered_fields(schema):
+        field = schema[name]
+        words: dict[str | bytes, Postings] = {}
+        lengths: list[int | None] = [None] * len(documents)
+        for docnum, document in enumerate(documents):
+            value = document.get(name)
+            if value is None:
+                continue
+            length = 0
+            for word, frequency, weight, encoded in _field_postings(field, value):
+                postings = words.get(word)
+                if postings is None:
+                    postings = words[word] = _new_postings()
+                postings[0].append(docnum)
+                postings[1].append(weight)
+                if encoded:
+                    postings[2].append(encoded)
+                length += frequency
+            lengths[docnum] = length if field.scorable else 0
+        gathered.fields[name] = words
+        gathered.lengths[name] = lengths
+    return gathered
+
+
+def _field_postings(field, value) -> Iterable[tuple[str | bytes, int, float, bytes]]:
+    """``field.index(value)``: (word, frequency, weight, encoded value) for each word,
+    the word read straight from the analyzer (as text) where the field is text analyzed
+    by :class:`~search.analysis.TextAnalyzer`."""
+    if not isinstance(value, str) or type(field.analyzer) is not TextAnalyzer:
+        return field.index(value)
+    format_, boost = field.format, field.format.field_boost
+    if type(format_) is Positions:
+        return [
+            (word, len(found), len(found) * boost, _encoded_positions(found))
+            for word, found in field.analyzer.positions(value).items()
+        ]
+    if type(format_) is Existence:
+        return [(word, 1, boost, b"") for word in field.analyzer.terms(value)]
+    return field.index(value)
+
+
+def _encoded_positions(positions: list[int]) -> bytes:
+    """``Positions().encode(positions)``: the count, then the gaps pickled."""
+    if len(positions) == 1:
+        return _ONE + pickle.dumps(positions, 2)
+    gaps = [positions[0], *map(operator.sub, positions[1:], positions)]
+    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
+
+
+_ONE = pack_uint(1)
+
+
+def add_gathered(
+    writer, documents: Sequence[dict[str, Any]], gathered: FilePostings, kept: Sequence[bool]
+) -> None:
+    """Add the ``kept`` of ``documents`` to ``writer`` (a Whoosh segment writer whose pool
+    is a :class:`TermPool`), their words from ``gathered``."""
+    numbers = []
+    for index, document in enumerate(documents):
+        if kept[index]:
+            lengths = {name: lengths[index] for name, lengths in gathered.lengths.items()}
+            numbers.append(_add_document(writer, document, lengths))
+        else:
+            numbers.append(-1)
+    writer.pool.add_gathered(gathered, numbers)
+
+
+def _add_document(writer, document: dict[str, Any], gathered_lengths: dict[str, int | None]) -> int:
+    """Whoosh's ``SegmentWriter.add_document`` for a document whose words in the gathered
+    fields are added by the pool: the others are indexed here, every field stored and
+    measured as Whoosh does. Returns the document's number."""
+    schema, pool, perdoc = writer.schema, writer.pool, writer.perdocwriter
+    docnum = writer.docnum
+    perdoc.start_doc(docnum)
+    for name in sorted(name for name in document if not name.startswith("_")):
+        value = document[name]
+        if value is None:
+            continue
+        field = schema[name]
+        if name in gathered_lengths:
+            length = gathered_lengths[name] or 0
+        else:
+            length = 0
+            if field.indexed:
+                for text, frequency, weight, encoded in field.index(value):
+                    if field.scorable:
+                        length += frequency
+                    pool.add((name, text, docnum, weight, encoded))
+        stored = document.get(f"_stored_{name}", value)
+        perdoc.add_field(name, field, stored if field.stored else None, length)
+        if field.column_type and stored is not None:
+            perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+    perdoc.finish_doc()
+    writer._added = True
+    writer.docnum += 1
+    return docnum
+
+
+# Memory a gathered word and a posting take in a pool, roughly, in bytes.
+_WORD_BYTES = 100
+_POSTING_BYTES = 12
+_VALUE_BYTES = 41
+# A value as a file's postings bring it, with the 12 bytes of a typical one.
+_GATHERED_VALUE_BYTES = _VALUE_BYTES + 12
+# Words a spilled run pickles together.
+SPILL_WORDS = 4096
+
+
+class TermPool(PostingPool):
+    """A segment writer's postings, gathered under their (field, word).
+
+    ``capped`` maps fields to the most documents a word of theirs keeps postings for in
+    this pool (the first ones added). Past ``limitmb`` the words gathered so far are
+    written to disk, sorted, and merged back word by word at commit.
+    """
+
+    def __init__(
+        self, tempstore, segment, limitmb: int = 128, capped: dict[str, int] | None = None
+    ) -> None:
+        super().__init__(tempstore, segment, limitmb=limitmb)
+        self._words: dict[tuple[str, bytes], Postings] = {}
+        self._capped = dict(capped or {})
+        self._kept: dict[tuple[str, bytes], int] = {}  # postings kept of capped words
+
+    def add(self, item: tuple) -> None:
+        """Add one posting: (field, word, document number, weight, encoded value)."""
+        fieldname, text, docnum, weight, encoded = item
+        key = (fieldname, text)
+        if fieldname in self._capped and not self._keep(key, 1):
+            return
+        postings = self._postings(key)
+        postings[0].append(docnum)
+        postings[1].append(weight)
+        self.currentsize += _POSTING_BYTES
+        if encoded:
+            postings[2].append(encoded)
+            self.currentsize += _VALUE_BYTES + len(encoded)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def add_gathered(self, gathered: FilePostings, numbers: Sequence[int]) -> None:
+        """Add a file's postings, its document ``i`` numbered ``numbers[i]`` here (-1: left
+        out)."""
+        whole = -1 not in numbers
+        for key, (ids, weights, values) in gathered.items():
+            if whole:
+                ids = [numbers[i] for i in ids]
+            else:
+                ids, weights, values = _renumbered(ids, weights, values, numbers)
+            if key[0] in self._capped:
+                count = self._keep(key, len(ids))
+                ids, weights, values = ids[:count], weights[:count], values[:count]
+            if not ids:
+                continue
+            postings = self._postings(key)
+            postings[0].extend(ids)
+            postings[1].extend(weights)
+            postings[2].extend(values)
+            self.currentsize += _POSTING_BYTES * len(ids) + _GATHERED_VALUE_BYTES * len(values)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _keep(self, key: tuple[str, bytes], count: int) -> int:
+        """How many of ``count`` more postings a word of a capped field keeps."""
+        kept = self._kept.get(key, 0)
+        taken = max(0, min(count, self._capped[key[0]] - kept))
+        self._kept[key] = kept + taken
+        return taken
+
+    def _postings(self, key: tuple[str, bytes]) -> Postings:
+        postings = self._words.get(key)
+        if postings is None:
+            postings = self._words[key] = _new_postings()
+            self.fieldnames.add(key[0])
+            self.currentsize += _WORD_BYTES + len(key[1])
+        return postings
+
+    def save(self) -> None:
+        if self._words:
+            path, f = self._new_run()
+            with f:
+                for chunk in _chunks(self._sorted_words(), SPILL_WORDS):
+                    packed = [(f, t, i.tobytes(), w.tobytes(), v) for f, t, i, w, v in chunk]
+                    pickle.dump(packed, f, pickle.HIGHEST_PROTOCOL)
+            self._add_run(path)
+        self.currentsize = 0
+
+    def iter_postings(self) -> GatheredWords:
+        """Every word gathered, in (field, word) order, with all its postings."""
+        return GatheredWords(self._merged())
+
+    def _merged(self) -> Iterator[tuple[str, bytes, array, array, list]]:
+        runs = [self._read_run(path) for path in self.runs] + [self._sorted_words()]
+        word = None
+        for entry in heapq.merge(*runs, key=_field_and_word):
+            if word is not None and entry[:2] == word[:2]:
+                # A word spilled in an earlier run: its postings there come first.
+                for gathered, more in zip(word[2:], entry[2:]):
+                    gathered.extend(more)
+                continue
+            if word is not None:
+                yield word
+            word = entry
+        if word is not None:
+            yield word
+
+    def _sorted_words(self) -> Iterator[tuple[str, bytes, array, array, list]]:
+        words, self._words = self._words, {}
+        for key in sorted(words):
+            yield (*key, *words.pop(key))
+
+    def _read_run(self, path: str) -> Iterator[tuple[str, bytes, array, array, list]]:
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(f)
+                except EOFError:
+                    return
+                for fieldname, text, ids, weights, values in chunk:
+                    yield fieldname, text, _array("I", ids), _array("d", weights), values
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
+def _renumbered(ids, weights, values, numbers: Sequence[int]) -> tuple[list, list, list]:
+    kept = [i for i, docnum in enumerate(ids) if numbers[docnum] >= 0]
+    return (
+        [numbers[ids[i]] for i in kept],
+        [weights[i] for i in kept],
+        [values[i] for i in kept] if values else [],
+    )
+
+
+def _field_and_word(gathered: tuple) -> tuple[str, bytes]:
+    return gathered[0], gathered[1]
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,153 @@
+"""Postings gathered word by word write the segment Whoosh's own path writes, byte for
+byte: in memory or spilled to disk, gathered here or in a worker (pickled), with
+documents left out, and with a field capped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
+
+import search.postings
+from search import Article
+from search.codec import Codec
+from search.postings import TermPool, add_gathered, gather
+from search.schema import SPELL_FIELD, build_schema, document_for
+
+WORDS = [f"w{n}" for n in range(300)] + ["the", "Kabul’s", "U.S.", "café", "of"]
+
+
+def documents(count: int) -> list[dict]:
+    """``count`` documents using every field, with words shared in varied measure."""
+    n_words = len(WORDS)
+    return [
+        document_for(
+            Article(
+                id=f"a{n}",
+                title=f"{WORDS[n % n_words]} {WORDS[n * 7 % n_words]} {WORDS[n % 5]}",
+                body=" ".join(WORDS[(n * k) % n_words] for k in range(1, 80)),
+                summary=WORDS[n % 11] if n % 3 else "",
+                authors=(f"Ann {WORDS[n % 4]}",) if n % 2 else (),
+                source="Wire" if n % 2 else "Daily News",
+                date=dt.datetime(2021, 1 + n % 12, 1 + n % 28) if n % 4 else None,
+                url=f"https://news.example/{n}",
+                tags=("world", WORDS[n % 6]),
+                path=f"/corpus/{n // 100}.jsonl",
+            ),
+            f"/corpus/{n // 100}.jsonl\t1\t2\tsha\tr16",
+        )
+        for n in range(count)
+    ]
+
+
+def whooshs_segment(index_dir: Path, docs: list[dict]) -> dict[str, bytes]:
+    """The segment Whoosh's writer makes of ``docs`` with its own pool."""
+    ix = FileStorage(str(index_dir)).create().create_index(build_schema())
+    writer = ix.writer(codec=Codec())
+    for document in docs:
+        writer.add_document(**document)
+    writer.commit()
+    return segment_files(index_dir)
+
+
+def gathered_segment(
+    index_dir: Path,
+    docs: list[dict],
+    *,
+    files: int = 1,
+    pickled: bool = False,
+    kept: list[bool] | None = None,
+    limitmb: int = 128,
+    capped: dict[str, int] | None = None,
+) -> dict[str, bytes]:
+    """The segment written from ``docs`` gathered in ``files`` parts."""
+    schema = build_schema()
+    ix = FileStorage(str(index_dir)).create().create_index(schema)
+    writer = ix.writer(codec=Codec())
+    writer.pool = TermPool(writer._tempstorage, writer.newsegment, limitmb, capped)
+    size = -(-len(docs) // files)
+    for start in range(0, len(docs), size):
+        part = docs[start : start + size]
+        postings = gather(part, schema)
+        if pickled:
+            postings = pickle.loads(pickle.dumps(postings, pickle.HIGHEST_PROTOCOL))
+        add_gathered(writer, part, postings, (kept or [True] * len(docs))[start : start + size])
+    writer.commit()
+    return segment_files(index_dir)
+
+
+def segment_files(index_dir: Path) -> dict[str, bytes]:
+    """The files inside the one segment of an index, by their kind."""
+    storage = FileStorage(str(index_dir))
+    (name,) = [f for f in os.listdir(index_dir) if f.endswith(".seg")]
+    compound = CompoundStorage(storage.open_file(name), use_mmap=False)
+    files = {part.split(".", 1)[1]: compound.open_file(part).read() for part in compound.list()}
+    compound.close()
+    return files
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict]:
+    return documents(400)
+
+
+@pytest.fixture(scope="module")
+def whooshs(docs: list[dict], tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return whooshs_segment(tmp_path_factory.mktemp("whoosh"), docs)
+
+
+def test_the_segment_holds_every_kind_of_file(whooshs: dict[str, bytes]) -> None:
+    assert {"pst", "trm", "_stored.col", "date.col", "_body_len.col"} <= set(whooshs)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"files": 7}, {"files": 3, "pickled": True}, {"files": 5, "limitmb": 1}],
+    ids=["one file", "seven files", "from workers", "spilled"],
+)
+def test_gathered_postings_write_whooshs_segment(
+    options: dict, docs: list[dict], whooshs: dict[str, bytes], tmp_path: Path
+) -> None:
+    assert gathered_segment(tmp_path, docs, **options) == whooshs
+
+
+def test_spilling_writes_runs_and_removes_them(
+    docs: list[dict], whooshs: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = []
+    save = TermPool.save
+    monkeypatch.setattr(TermPool, "save", lambda pool: save(pool) or runs.append(len(pool.runs)))
+    monkeypatch.setattr(search.postings, "SPILL_WORDS", 50)
+    assert gathered_segment(tmp_path, docs, files=8, limitmb=1) == whooshs
+    assert max(runs) >= 2
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".run")]
+
+
+def test_documents_left_out_are_not_written(docs: list[dict], tmp_path: Path) -> None:
+    kept = [n % 3 != 1 for n in range(len(docs))]
+    expected = whooshs_segment(tmp_path / "whoosh", [d for d, k in zip(docs, kept) if k])
+    found = gathered_segment(tmp_path / "gathered", docs, files=4, pickled=True, kept=kept)
+    assert found == expected
+
+
+def test_a_capped_field_keeps_a_word_for_its_first_documents(
+    docs: list[dict], tmp_path: Path
+) -> None:
+    gathered_segment(tmp_path, docs, files=6, limitmb=1, capped={SPELL_FIELD: 3})
+    with whoosh_index.open_dir(str(tmp_path)).reader() as reader:
+        postings = {
+            text: list(reader.postings(SPELL_FIELD, text).all_ids())
+            for text in reader.lexicon(SPELL_FIELD)
+        }
+        title_frequency = reader.doc_frequency("title", "w1")
+    holding = [n for n, d in enumerate(docs) if "w1" in d[SPELL_FIELD].split()]
+    assert len(holding) > 3
+    assert postings[b"w1"] == holding[:3]
+    assert max(map(len, postings.values())) == 3
+    assert title_frequency > 3  # other fields are not capped
