@@ -175,31 +175,20 @@ def add_gathered(
     writer.pool.add_gathered(gathered, numbers)
 
 
-def _add_document(writer, document: dict[str, Any], gathered_lengths: dict[str, int | None]) -> int:
-    """Whoosh's ``SegmentWriter.add_document`` for a document whose words in the gathered
-    fields are added by the pool: the others are indexed here, every field stored and
-    measured as Whoosh does. Returns the document's number."""
-    schema, pool, perdoc = writer.schema, writer.pool, writer.perdocwriter
+def _add_document(writer, document: dict[str, Any], lengths: dict[str, int | None]) -> int:
+    """Whoosh's ``SegmentWriter.add_document`` for a document whose words the pool adds:
+    each field stored and its length recorded as Whoosh does. Returns its number."""
+    schema, perdoc = writer.schema, writer.perdocwriter
     docnum = writer.docnum
     perdoc.start_doc(docnum)
-    for name in sorted(name for name in document if not name.startswith("_")):
+    for name in sorted(document):
         value = document[name]
         if value is None:
             continue
         field = schema[name]
-        if name in gathered_lengths:
-            length = gathered_lengths[name] or 0
-        else:
-            length = 0
-            if field.indexed:
-                for text, frequency, weight, encoded in field.index(value):
-                    if field.scorable:
-                        length += frequency
-                    pool.add((name, text, docnum, weight, encoded))
-        stored = document.get(f"_stored_{name}", value)
-        perdoc.add_field(name, field, stored if field.stored else None, length)
-        if field.column_type and stored is not None:
-            perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+        perdoc.add_field(name, field, value if field.stored else None, lengths.get(name) or 0)
+        if field.column_type:
+            perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
     perdoc.finish_doc()
     writer._added = True
     writer.docnum += 1
@@ -212,8 +201,9 @@ _POSTING_BYTES = 12
 _VALUE_BYTES = 41
 # A value as a file's postings bring it, with the 12 bytes of a typical one.
 _GATHERED_VALUE_BYTES = _VALUE_BYTES + 12
-# Words a spilled run pickles together.
-SPILL_WORDS = 4096
+# Postings a spilled run pickles together (about a megabyte): a merge holds one such
+# chunk of each run in memory.
+SPILL_POSTINGS = 16_384
 
 
 class TermPool(PostingPool):
@@ -289,7 +279,7 @@ class TermPool(PostingPool):
         if self._words:
             path, f = self._new_run()
             with f:
-                for chunk in _chunks(self._sorted_words(), SPILL_WORDS):
+                for chunk in _chunks(self._sorted_words(), SPILL_POSTINGS):
                     packed = [(f, t, i.tobytes(), w.tobytes(), v) for f, t, i, w, v in chunk]
                     pickle.dump(packed, f, pickle.HIGHEST_PROTOCOL)
             self._add_run(path)
@@ -347,12 +337,14 @@ def _field_and_word(gathered: tuple) -> tuple[str, bytes]:
     return gathered[0], gathered[1]
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
+def _chunks(words: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    """``words`` (field, word, ids, ...) in lists of about ``size`` postings."""
+    chunk, postings = [], 0
+    for word in words:
+        chunk.append(word)
+        postings += len(word[2])
+        if postings >= size:
             yield chunk
-            chunk = []
+            chunk, postings = [], 0
     if chunk:
         yield chunk

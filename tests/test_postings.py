@@ -123,7 +123,7 @@ def test_spilling_writes_runs_and_removes_them(
     runs = []
     save = TermPool.save
     monkeypatch.setattr(TermPool, "save", lambda pool: save(pool) or runs.append(len(pool.runs)))
-    monkeypatch.setattr(search.postings, "SPILL_WORDS", 50)
+    monkeypatch.setattr(search.postings, "SPILL_POSTINGS", 500)
     assert gathered_segment(tmp_path, docs, files=8, limitmb=1) == whooshs
     assert max(runs) >= 2
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".run")]
