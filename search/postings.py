@@ -47,9 +47,10 @@ class FilePostings:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        # field -> word -> postings; a word as text where the analyzer read it, else
-        # as the bytes the field gave.
-        self.fields: dict[str, dict[str | bytes, Postings]] = {}
+        # field -> word -> [document, weight, encoded value, document, ...]; a word as
+        # text where the analyzer read it, else as the bytes the field gave. One list a
+        # word: cheaper to make and grow than three arrays.
+        self.fields: dict[str, dict[str | bytes, list]] = {}
         self.lengths: dict[str, list[int | None]] = {}
         self._flat: tuple | None = None
 
@@ -68,13 +69,15 @@ class FilePostings:
         keys, counts, valued = [], array("I"), array("I")
         ids, weights, values = array("I"), array("d"), []
         for name, words in self.fields.items():
-            for word, (word_ids, word_weights, word_values) in words.items():
+            for word, entries in words.items():
                 keys.append((name, word if isinstance(word, bytes) else word.encode()))
-                counts.append(len(word_ids))
-                valued.append(len(word_values))
-                ids.extend(word_ids)
-                weights.extend(word_weights)
-                values.extend(word_values)
+                counts.append(len(entries) // 3)
+                ids.extend(entries[0::3])
+                weights.extend(entries[1::3])
+                # A format keeps a value for every posting or for none (b"").
+                valued.append(len(entries) // 3 if entries[2] else 0)
+                if entries[2]:
+                    values.extend(entries[2::3])
         return keys, counts, valued, ids, weights, values
 
     def __getstate__(self) -> tuple:
@@ -110,21 +113,19 @@ def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
     gathered = FilePostings(len(documents))
     for name in gathered_fields(schema):
         field = schema[name]
-        words: dict[str | bytes, Postings] = {}
+        words: dict[str | bytes, list] = {}
         lengths: list[int | None] = [None] * len(documents)
         for docnum, document in enumerate(documents):
             value = document.get(name)
             if value is None:
                 continue
             length = 0
-            for word, frequency, weight, encoded in _field_postings(field, value):
-                postings = words.get(word)
-                if postings is None:
-                    postings = words[word] = _new_postings()
-                postings[0].append(docnum)
-                postings[1].append(weight)
-                if encoded:
-                    postings[2].append(encoded)
+            for word, frequency, posting in _field_postings(field, value, docnum):
+                entries = words.get(word)
+                if entries is None:
+                    words[word] = list(posting)
+                else:
+                    entries += posting
                 length += frequency
             lengths[docnum] = length if field.scorable else 0
         gathered.fields[name] = words
@@ -132,31 +133,46 @@ def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
     return gathered
 
 
-def _field_postings(field, value) -> Iterable[tuple[str | bytes, int, float, bytes]]:
-    """``field.index(value)``: (word, frequency, weight, encoded value) for each word,
-    the word read straight from the analyzer (as text) where the field is text analyzed
-    by :class:`~search.analysis.TextAnalyzer`."""
-    if not isinstance(value, str) or type(field.analyzer) is not TextAnalyzer:
-        return field.index(value)
-    format_, boost = field.format, field.format.field_boost
-    if type(format_) is Positions:
-        return [
-            (word, len(found), len(found) * boost, _encoded_positions(found))
-            for word, found in field.analyzer.positions(value).items()
-        ]
-    if type(format_) is Existence:
-        return [(word, 1, boost, b"") for word in field.analyzer.terms(value)]
-    return field.index(value)
+def _field_postings(
+    field, value, docnum: int
+) -> Iterable[tuple[str | bytes, int, tuple[int, float, bytes]]]:
+    """``field.index(value)`` as (word, frequency, (docnum, weight, encoded value)), the
+    word read straight from the analyzer (as text) where the field is text analyzed by
+    :class:`~search.analysis.TextAnalyzer`."""
+    if isinstance(value, str) and type(field.analyzer) is TextAnalyzer:
+        format_, boost = field.format, field.format.field_boost
+        if type(format_) is Positions:
+            return [
+                (word, len(found), (docnum, len(found) * boost, _encoded_positions(found)))
+                for word, found in field.analyzer.positions(value).items()
+            ]
+        if type(format_) is Existence:
+            posting = (docnum, boost, b"")
+            return [(word, 1, posting) for word in field.analyzer.terms(value)]
+    return [
+        (word, frequency, (docnum, weight, encoded))
+        for word, frequency, weight, encoded in field.index(value)
+    ]
 
 
 def _encoded_positions(positions: list[int]) -> bytes:
     """``Positions().encode(positions)``: the count, then the gaps pickled."""
     if len(positions) == 1:
-        return _ONE + pickle.dumps(positions, 2)
+        # Most words are found once. Their pickles are kept, but each posting gets a
+        # copy: a block pickles a value once however often it recurs, and so would
+        # differ from the block Whoosh writes.
+        pickled = _ONCE.get(positions[0])
+        if pickled is None:
+            pickled = pickle.dumps(positions, 2)
+            if len(_ONCE) < _ONCE_KEPT:
+                _ONCE[positions[0]] = pickled
+        return _ONE + pickled
     gaps = [positions[0], *map(operator.sub, positions[1:], positions)]
     return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
 
 
+_ONCE: dict[int, bytes] = {}
+_ONCE_KEPT = 100_000
 _ONE = pack_uint(1)
 
 
