@@ -42,13 +42,17 @@ __all__ = [
 
 # Posting lists shorter than this are kept in the term table.
 INLINE_BELOW = 2
+# zlib's level for blocks of postings. Whoosh's 3 took 0.5 s more of a 6.8 s commit of
+# Reuters-21578 than 1, for an index 1% smaller (65.5 against 66.2 MB).
+COMPRESSION = 1
 
 
 class Codec(W3Codec):
-    """Whoosh's W3 codec, inlining the posting lists of words found in one document."""
+    """Whoosh's W3 codec, inlining the posting lists of words found in one document and
+    compressing blocks faster."""
 
     def __init__(self) -> None:
-        super().__init__(inlinelimit=INLINE_BELOW)
+        super().__init__(inlinelimit=INLINE_BELOW, compression=COMPRESSION)
 
     def field_writer(self, storage, segment) -> _FieldWriter:
         return _FieldWriter(self, storage, segment)
