@@ -18,6 +18,8 @@ module's path and class names must not change.
 
 from __future__ import annotations
 
+import pickle
+import struct
 from array import array
 from collections.abc import Iterator
 
@@ -30,7 +32,8 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
 )
 from whoosh.matching import ListMatcher
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 __all__ = [
     "BYTE_LENGTHS",
@@ -90,11 +93,31 @@ class _FieldWriter(W3FieldWriter):
                 fieldname = field
                 self.start_field(fieldname, schema[fieldname])
                 field_lengths = _lengths_of(lengths, fieldname)
+            if len(ids) < self._codec._inlinelimit:
+                self._add_inlined(text, ids, weights, values, field_lengths(ids))
+                continue
             self.start_term(text)
             self._postwriter.add_postings(ids, weights, values, field_lengths)
             self.finish_term()
         if fieldname is not None:
             self.finish_field()
+
+    def _add_inlined(self, text: bytes, ids, weights, values, lengths: list[int]) -> None:
+        """What start_term(), add_postings() and finish_term() write for a word of one
+        posting (most words are), without a postings writer or a W3TermInfo."""
+        (docnum,), (weight,), (length,) = ids, weights, lengths
+        stored = _FLOAT.unpack(_FLOAT.pack(weight))[0]  # as a 32-bit float holds it
+        length_byte = length_to_byte(length) if length else 0
+        info = _TERM_INFO.pack(
+            True, stored, 1, length_byte, length_byte, max(0, weight), docnum, docnum
+        )
+        inlined = pickle.dumps(((docnum,), (stored,), tuple(values)), 2)
+        self._tindex.add(pack_ushort(self._fieldid) + text, info + inlined)
+
+
+# W3TermInfo's layout, and a 32-bit float.
+_TERM_INFO = W3TermInfo._struct
+_FLOAT = struct.Struct("f")
 
 
 def _lengths_of(lengths, fieldname: str):
