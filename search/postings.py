@@ -56,14 +56,19 @@ class FilePostings:
 
     def items(self) -> Iterator[tuple[tuple[str, bytes], Postings]]:
         """Each (field, word) with its postings."""
-        if self._flat is None:
-            self._flat = self._flatten()
-        keys, counts, valued, ids, weights, values = self._flat
+        keys, counts, valued, ids, weights, values = self.flat()
         start = value_start = 0
         for key, count, value_count in zip(keys, counts, valued, strict=True):
             end, value_end = start + count, value_start + value_count
             yield key, (ids[start:end], weights[start:end], values[value_start:value_end])
             start, value_start = end, value_end
+
+    def flat(self) -> tuple[list, array, array, array, array, list]:
+        """The (field, word) keys; how many postings each has, and how many values; and
+        the document numbers, weights and values of all, word after word."""
+        if self._flat is None:
+            self._flat = self._flatten()
+        return self._flat
 
     def _flatten(self) -> tuple:
         keys, counts, valued = [], array("I"), array("I")
@@ -257,22 +262,43 @@ class TermPool(PostingPool):
     def add_gathered(self, gathered: FilePostings, numbers: Sequence[int]) -> None:
         """Add a file's postings, its document ``i`` numbered ``numbers[i]`` here (-1: left
         out)."""
-        whole = -1 not in numbers
+        if -1 in numbers:
+            self._add_renumbered(gathered, numbers)
+            return
+        keys, counts, valued, ids, weights, values = gathered.flat()
+        if numbers and numbers[0]:
+            ids = array("I", [docnum + numbers[0] for docnum in ids])  # numbers run on
+        start = value_start = 0
+        for key, count, value_count in zip(keys, counts, valued, strict=True):
+            end, value_end = start + count, value_start + value_count
+            if key[0] in self._capped:
+                kept = self._keep(key, count)
+                end, value_end = start + kept, value_start + min(kept, value_count)
+            if end > start:
+                postings = self._postings(key)
+                postings[0].extend(ids[start:end])
+                postings[1].extend(weights[start:end])
+                postings[2].extend(values[value_start:value_end])
+                self.currentsize += _POSTING_BYTES * (end - start)
+                self.currentsize += _GATHERED_VALUE_BYTES * (value_end - value_start)
+            start, value_start = start + count, value_start + value_count
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _add_renumbered(self, gathered: FilePostings, numbers: Sequence[int]) -> None:
+        """add_gathered() for a file some of whose documents are left out."""
         for key, (ids, weights, values) in gathered.items():
-            if whole:
-                ids = [numbers[i] for i in ids]
-            else:
-                ids, weights, values = _renumbered(ids, weights, values, numbers)
+            ids, weights, values = _renumbered(ids, weights, values, numbers)
             if key[0] in self._capped:
                 count = self._keep(key, len(ids))
                 ids, weights, values = ids[:count], weights[:count], values[:count]
-            if not ids:
-                continue
-            postings = self._postings(key)
-            postings[0].extend(ids)
-            postings[1].extend(weights)
-            postings[2].extend(values)
-            self.currentsize += _POSTING_BYTES * len(ids) + _GATHERED_VALUE_BYTES * len(values)
+            if ids:
+                postings = self._postings(key)
+                postings[0].extend(ids)
+                postings[1].extend(weights)
+                postings[2].extend(values)
+                self.currentsize += _POSTING_BYTES * len(ids)
+                self.currentsize += _GATHERED_VALUE_BYTES * len(values)
         if self.currentsize > self.limit:
             self.save()
 
