@@ -198,17 +198,19 @@ def add_gathered(
 
 def _add_document(writer, document: dict[str, Any], lengths: dict[str, int | None]) -> int:
     """Whoosh's ``SegmentWriter.add_document`` for a document whose words the pool adds:
-    each field stored and its length recorded as Whoosh does. Returns its number."""
+    each field stored and its length recorded as Whoosh does, also for a field whose
+    value was dropped once gathered (its length is not None). Returns its number."""
     schema, perdoc = writer.schema, writer.perdocwriter
     docnum = writer.docnum
     perdoc.start_doc(docnum)
-    for name in sorted(document):
-        value = document[name]
-        if value is None:
+    valued = {name for name, length in lengths.items() if length is not None}
+    for name in sorted(valued.union(document)):
+        value = document.get(name)
+        if value is None and name not in valued:
             continue
         field = schema[name]
         perdoc.add_field(name, field, value if field.stored else None, lengths.get(name) or 0)
-        if field.column_type:
+        if field.column_type and value is not None:
             perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
     perdoc.finish_doc()
     writer._added = True

@@ -24,7 +24,7 @@ from typing import Any
 
 from search.errors import ExtractError
 from search.extract import READER_VERSION, extract_file
-from search.postings import FilePostings, gather
+from search.postings import FilePostings, gather, gathered_fields
 from search.schema import document_for
 
 __all__ = [
@@ -160,7 +160,22 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
     prepared.documents = [document_for(article, key) for article in articles]
     if schema is not None:
         prepared.postings = gather(prepared.documents, schema)
+        _drop_gathered_only(prepared.documents, schema)
     return prepared
+
+
+def _drop_gathered_only(documents: list[dict[str, Any]], schema) -> None:
+    """Drop the values only the postings needed (fields neither stored nor in a column):
+    the writer does not read them, and sending them costs (the spell field repeats the
+    title and body). Their lengths travel with the postings."""
+    names = [
+        name
+        for name in gathered_fields(schema)
+        if not schema[name].stored and not schema[name].column_type
+    ]
+    for document in documents:
+        for name in names:
+            document.pop(name, None)
 
 
 def hash_file(path: str) -> str:
