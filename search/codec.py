@@ -93,7 +93,7 @@ class _FieldWriter(W3FieldWriter):
                 fieldname = field
                 self.start_field(fieldname, schema[fieldname])
                 field_lengths = _lengths_of(lengths, fieldname)
-            if len(ids) < self._codec._inlinelimit:
+            if len(ids) == 1 and self._codec._inlinelimit > 1:
                 self._add_inlined(text, ids, weights, values, field_lengths(ids))
                 continue
             self.start_term(text)

@@ -262,14 +262,15 @@ class TermPool(PostingPool):
             self.save()
 
     def add_gathered(self, gathered: FilePostings, numbers: Sequence[int]) -> None:
-        """Add a file's postings, its document ``i`` numbered ``numbers[i]`` here (-1: left
-        out)."""
-        if -1 in numbers:
+        """Add a file's postings, its document ``i`` numbered ``numbers[i]`` here: numbers
+        that increase, -1 for a document left out."""
+        first = numbers[0] if numbers else 0
+        if list(numbers) != list(range(first, first + len(numbers))):
             self._add_renumbered(gathered, numbers)
             return
         keys, counts, valued, ids, weights, values = gathered.flat()
-        if numbers and numbers[0]:
-            ids = array("I", [docnum + numbers[0] for docnum in ids])  # numbers run on
+        if first:
+            ids = array("I", [docnum + first for docnum in ids])
         start = value_start = 0
         for key, count, value_count in zip(keys, counts, valued, strict=True):
             end, value_end = start + count, value_start + value_count
@@ -324,7 +325,10 @@ class TermPool(PostingPool):
             path, f = self._new_run()
             with f:
                 for chunk in _chunks(self._sorted_words(), SPILL_POSTINGS):
-                    packed = [(f, t, i.tobytes(), w.tobytes(), v) for f, t, i, w, v in chunk]
+                    packed = [
+                        (field, text, ids.tobytes(), weights.tobytes(), values)
+                        for field, text, ids, weights, values in chunk
+                    ]
                     pickle.dump(packed, f, pickle.HIGHEST_PROTOCOL)
             self._add_run(path)
         self.currentsize = 0

@@ -151,3 +151,23 @@ def test_a_capped_field_keeps_a_word_for_its_first_documents(
     assert postings[b"w1"] == holding[:3]
     assert max(map(len, postings.values())) == 3
     assert title_frequency > 3  # other fields are not capped
+
+
+def test_a_pool_numbers_a_files_documents_as_it_is_told(tmp_path: Path) -> None:
+    schema = build_schema()
+    docs = [document_for(Article(id=f"n{n}", title=f"oil w{n}"), "") for n in range(3)]
+    gathered = pickle.loads(pickle.dumps(gather(docs, schema)))
+    numbered = {}
+    for numbers in ([4, 5, 6], [5, 7, 9], [0, -1, 8]):
+        pool = TermPool(FileStorage(str(tmp_path)), None)
+        pool.add_gathered(gathered, numbers)
+        numbered[tuple(numbers)] = {
+            text: list(ids)
+            for field, text, ids, _, _ in pool.iter_postings().words()
+            if field == "title"
+        }
+    assert numbered == {
+        (4, 5, 6): {b"oil": [4, 5, 6], b"w0": [4], b"w1": [5], b"w2": [6]},
+        (5, 7, 9): {b"oil": [5, 7, 9], b"w0": [5], b"w1": [7], b"w2": [9]},
+        (0, -1, 8): {b"oil": [0, 8], b"w0": [0], b"w2": [8]},
+    }
