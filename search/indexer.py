@@ -64,6 +64,9 @@ COMMIT_SECONDS = 300.0
 BATCH_ARTICLES = 100_000
 WRITER_MB = 128
 
+# Articles given by code are analyzed this many at a time.
+ADD_BATCH = 1000
+
 # The lock a sync, add or delete holds from before it reads the index until it is done.
 # Whoosh's own lock is released at every commit, so between two batches of one sync
 # another sync could start from a state that is about to change and index it all again.
@@ -310,26 +313,29 @@ class Indexer:
             return ""
 
     def add(self, articles: Iterable[Article]) -> int:
-        """Add articles given by code, replacing any with the same id.
+        """Add articles given by code, replacing any with the same id (of two given with
+        one id, the later).
 
         Returns how many were written. Raises IndexBusyError if another writer holds the
         index longer than ``wait``, and ValueError for an article without an id (nothing
         is written then).
         """
         with self._running():
+            documents = _documents_by_id(articles)
             writer = self._writer()
-            count = 0
             try:
-                for article in articles:
-                    if not article.id:
-                        raise ValueError(f"an article needs an id: {article.title[:60]!r}")
-                    writer.update_document(**document_for(article, ""))
-                    count += 1
+                with writer.searcher() as searcher:
+                    for article_id in documents:
+                        writer.delete_by_term("id", article_id, searcher=searcher)
+                batch = list(documents.values())
+                for start in range(0, len(batch), ADD_BATCH):
+                    part = batch[start : start + ADD_BATCH]
+                    add_gathered(writer, part, gather(part, writer.schema), [True] * len(part))
             except BaseException:
                 writer.cancel()
                 raise
             self._commit(writer)
-        return count
+        return len(documents)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete the articles with these ids (one id may be given alone); returns how many
@@ -558,6 +564,18 @@ class _SyncRun:
             return None
         stored = self.before.document(id=article_id)
         return stored.get("path") or "code" if stored else None
+
+
+def _documents_by_id(articles: Iterable[Article]) -> dict[str, dict]:
+    """The documents of ``articles`` by id, in order, the later of two with one id kept in
+    the later place; ValueError for an article without an id."""
+    documents: dict[str, dict] = {}
+    for article in articles:
+        if not article.id:
+            raise ValueError(f"an article needs an id: {article.title[:60]!r}")
+        documents.pop(article.id, None)
+        documents[article.id] = document_for(article, "")
+    return documents
 
 
 def _read_states(searcher) -> dict[str, FileState]:

@@ -275,6 +275,33 @@ def test_articles_from_code_are_added_replaced_and_deleted(tmp_path: Path) -> No
     assert all_ids(tmp_path / "ix") == []
 
 
+def test_of_two_articles_given_one_id_the_later_is_indexed(tmp_path: Path) -> None:
+    first = Article(id="memo-1", title="Budget memo", body="The budget grows.")
+    other = Article(id="memo-2", title="Rates memo", body="Rates hold.")
+    later = Article(id="memo-1", title="Budget memo", body="It shrinks.")
+    with Indexer(tmp_path / "ix") as indexer:
+        assert indexer.add([first, other, later]) == 2
+    assert all_ids(tmp_path / "ix") == ["memo-1", "memo-2"]
+    with Searcher(tmp_path / "ix") as searcher:
+        assert searcher.get("memo-1").body == "It shrinks."
+        assert [hit.id for hit in searcher.search("memo").hits] == ["memo-2", "memo-1"]
+
+
+def test_adding_an_article_replaces_every_article_with_its_id(tmp_path: Path) -> None:
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add([Article(id="memo-1", title="Old memo")])
+        indexer.add([Article(id="memo-2", title="Other memo")])
+    writer = whoosh_index.open_dir(str(tmp_path / "ix")).writer()
+    writer.add_document(id="memo-1", title="Second old memo")  # as an older version could
+    writer.commit()
+    assert all_ids(tmp_path / "ix") == ["memo-1", "memo-1", "memo-2"]
+    with Indexer(tmp_path / "ix") as indexer:
+        assert indexer.add([Article(id="memo-1", title="New memo")]) == 1
+    assert all_ids(tmp_path / "ix") == ["memo-1", "memo-2"]
+    with Searcher(tmp_path / "ix") as searcher:
+        assert searcher.get("memo-1").title == "New memo"
+
+
 def test_indexes_that_pickled_the_stemmer_under_search_schema_still_open() -> None:
     # An index's schema is pickled with it; the stemmer once lived in search.schema.
     from search.analysis import SnowballFilter
