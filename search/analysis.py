@@ -165,9 +165,7 @@ class TextAnalyzer(Analyzer):
         for place, word in enumerate(self._words.findall(value)):
             text = terms.get(word)
             if text is None:
-                if len(terms) >= _WORD_CACHE:
-                    terms.clear()
-                text = terms[word] = self._term(word)
+                text = self._remember(word)
             if text:
                 position = place if position is None else position + 1
                 kept = found.get(text)
@@ -184,12 +182,18 @@ class TextAnalyzer(Analyzer):
         for word in set(self._words.findall(value)):
             text = terms.get(word)
             if text is None:
-                if len(terms) >= _WORD_CACHE:
-                    terms.clear()
-                text = terms[word] = self._term(word)
+                text = self._remember(word)
             found.add(text)
         found.discard("")
         return found
+
+    def _remember(self, word: str) -> str:
+        """``word``'s term, kept for positions() and terms() (forgetting all kept once
+        there are _WORD_CACHE)."""
+        if len(self._terms) >= _WORD_CACHE:
+            self._terms.clear()
+        text = self._terms[word] = self._term(word)
+        return text
 
     def _term(self, word: str) -> str:
         """The term ``word`` is indexed as; "" when it is dropped."""

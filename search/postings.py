@@ -43,10 +43,9 @@ class FilePostings:
     """The postings of one file's documents (numbered from 0 in the file), by field and
     word, and each document's length in each gathered field (None: no value)."""
 
-    __slots__ = ("_flat", "count", "fields", "lengths")
+    __slots__ = ("_flat", "fields", "lengths")
 
-    def __init__(self, count: int) -> None:
-        self.count = count
+    def __init__(self) -> None:
         # field -> word -> [document, weight, encoded value, document, ...]; a word as
         # text where the analyzer read it, else as the bytes the field gave. One list a
         # word: cheaper to make and grow than three arrays.
@@ -88,12 +87,12 @@ class FilePostings:
     def __getstate__(self) -> tuple:
         # Flat: a file has some 30,000 words, and pickle rebuilds an array ten times
         # slower than its bytes.
-        keys, counts, valued, ids, weights, values = self._flat or self._flatten()
+        keys, counts, valued, ids, weights, values = self.flat()
         arrays = tuple(a.tobytes() for a in (counts, valued, ids, weights))
-        return self.count, self.lengths, keys, arrays, values
+        return self.lengths, keys, arrays, values
 
     def __setstate__(self, state: tuple) -> None:
-        self.count, self.lengths, keys, arrays, values = state
+        self.lengths, keys, arrays, values = state
         counts, valued, ids, weights = (
             _array(code, data) for code, data in zip("IIId", arrays, strict=True)
         )
@@ -115,7 +114,7 @@ def gathered_fields(schema) -> list[str]:
 def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
     """The postings of ``documents`` in the gathered fields of ``schema``, as Whoosh's
     writer would add them (field boosts of 1)."""
-    gathered = FilePostings(len(documents))
+    gathered = FilePostings()
     for name in gathered_fields(schema):
         field = schema[name]
         words: dict[str | bytes, list] = {}
@@ -265,45 +264,47 @@ class TermPool(PostingPool):
         """Add a file's postings, its document ``i`` numbered ``numbers[i]`` here: numbers
         that increase, -1 for a document left out."""
         first = numbers[0] if numbers else 0
-        if list(numbers) != list(range(first, first + len(numbers))):
+        if list(numbers) == list(range(first, first + len(numbers))):
+            self._add_consecutive(gathered, first)
+        else:
             self._add_renumbered(gathered, numbers)
-            return
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _add_consecutive(self, gathered: FilePostings, first: int) -> None:
+        """add_gathered() for a file whose documents are numbered from ``first`` on: the
+        words' postings are cut from the file's flat arrays, only as many as are kept."""
         keys, counts, valued, ids, weights, values = gathered.flat()
         if first:
             ids = array("I", [docnum + first for docnum in ids])
         start = value_start = 0
         for key, count, value_count in zip(keys, counts, valued, strict=True):
-            end, value_end = start + count, value_start + value_count
-            if key[0] in self._capped:
-                kept = self._keep(key, count)
-                end, value_end = start + kept, value_start + min(kept, value_count)
-            if end > start:
-                postings = self._postings(key)
-                postings[0].extend(ids[start:end])
-                postings[1].extend(weights[start:end])
-                postings[2].extend(values[value_start:value_end])
-                self.currentsize += _POSTING_BYTES * (end - start)
-                self.currentsize += _GATHERED_VALUE_BYTES * (value_end - value_start)
+            kept = self._keep(key, count) if key[0] in self._capped else count
+            if kept:
+                value_kept = min(kept, value_count)
+                self._extend(
+                    key,
+                    ids[start : start + kept],
+                    weights[start : start + kept],
+                    values[value_start : value_start + value_kept],
+                )
             start, value_start = start + count, value_start + value_count
-        if self.currentsize > self.limit:
-            self.save()
 
     def _add_renumbered(self, gathered: FilePostings, numbers: Sequence[int]) -> None:
         """add_gathered() for a file some of whose documents are left out."""
         for key, (ids, weights, values) in gathered.items():
             ids, weights, values = _renumbered(ids, weights, values, numbers)
-            if key[0] in self._capped:
-                count = self._keep(key, len(ids))
-                ids, weights, values = ids[:count], weights[:count], values[:count]
-            if ids:
-                postings = self._postings(key)
-                postings[0].extend(ids)
-                postings[1].extend(weights)
-                postings[2].extend(values)
-                self.currentsize += _POSTING_BYTES * len(ids)
-                self.currentsize += _GATHERED_VALUE_BYTES * len(values)
-        if self.currentsize > self.limit:
-            self.save()
+            kept = self._keep(key, len(ids)) if key[0] in self._capped else len(ids)
+            if kept:
+                self._extend(key, ids[:kept], weights[:kept], values[:kept])
+
+    def _extend(self, key: tuple[str, bytes], ids, weights, values: list) -> None:
+        """Add postings from a file to the word ``key``'s."""
+        postings = self._postings(key)
+        postings[0].extend(ids)
+        postings[1].extend(weights)
+        postings[2].extend(values)
+        self.currentsize += _POSTING_BYTES * len(ids) + _GATHERED_VALUE_BYTES * len(values)
 
     def _keep(self, key: tuple[str, bytes], count: int) -> int:
         """How many of ``count`` more postings a word of a capped field keeps."""
