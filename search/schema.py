@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import lru_cache
 from math import log
 from typing import Any
 
@@ -252,8 +253,9 @@ class FieldsScorer:
         lengths = length_column(self._reader, field)
         if lengths is None or (ids and ids[-1] >= len(lengths)):
             return [self.parts(docnum, [(index, f)])[index] for docnum, f in zip(ids, frequencies)]
+        norms = _norms(b, average)
         return [
-            weight * frequency / (1.0 - b + b * BYTE_LENGTHS[lengths[docnum]] / average)
+            weight * frequency / norms[lengths[docnum]]
             for docnum, frequency in zip(ids, frequencies)
         ]
 
@@ -262,24 +264,39 @@ class FieldsScorer:
     ) -> dict[int, float]:
         """The scores of every document in the terms' ``postings`` (ids and frequencies,
         in the order of the terms), as :meth:`score` computes them, a term at a time."""
-        summed: dict[int, list[float]] = {}
+        # A term at a time, each document's parts added in the order of the terms: the
+        # same sum as score()'s, to the last bit (0.0 + part is part).
+        summed: dict[int, float] = {}
         for index, (ids, frequencies) in enumerate(postings):
-            for docnum, part in zip(ids, self.term_parts(index, ids, frequencies)):
-                found = summed.get(docnum)
-                if found is None:
-                    summed[docnum] = [part]
-                else:
-                    found.append(part)
-        saturated = self._saturated
-        return {docnum: saturated(tf) for docnum, tf in zip(summed, map(sum, summed.values()))}
+            parts = self.term_parts(index, ids, frequencies)
+            if not summed:
+                summed = dict(zip(ids, parts))
+                continue
+            get = summed.get
+            for docnum, part in zip(ids, parts):
+                summed[docnum] = get(docnum, 0.0) + part
+        # _saturated's arithmetic, inline: a call per document took a fifth of the time.
+        idf, k1, k1_plus_1 = self.idf, self.k1, self.k1 + 1
+        return {docnum: idf * tf * k1_plus_1 / (k1 + tf) for docnum, tf in summed.items()}
 
     def score(self, docnum: int, frequencies: list[tuple[int, float]]) -> float:
         """The score of ``docnum`` given ``(index of the term, frequency)`` pairs."""
-        return self._saturated(sum(self.parts(docnum, frequencies).values()))
+        tf = 0.0
+        for part in self.parts(docnum, frequencies).values():
+            # Added in order, as score_postings adds them: sum() compensates for
+            # rounding from Python 3.12 on, and the two would differ in the last bit.
+            tf += part
+        return self._saturated(tf)
 
     def _saturated(self, tf: float) -> float:
         # BM25's saturation of the weighted frequency, the one copy of this arithmetic.
         return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
+
+
+@lru_cache(maxsize=64)
+def _norms(b: float, average: float) -> tuple[float, ...]:
+    """BM25's length normalization for every length byte (0: no length, never read)."""
+    return (1.0, *(1.0 - b + b * length / average for length in BYTE_LENGTHS[1:]))
 
 
 def make_weighting(**parameters: Any) -> BM25:
