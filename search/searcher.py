@@ -6,17 +6,20 @@ they stay valid after the :class:`Searcher` is closed.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import glob
 import heapq
+import itertools
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+import weakref
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from whoosh import collectors, sorting
+from whoosh import collectors, columns, sorting
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
@@ -595,19 +598,43 @@ def _best(engine, scored: dict[int, float], limit: int) -> list[Entry]:
 def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[Entry]:
     """The first ``limit`` of ``scored`` in date order, as Whoosh's sorting collector
     orders them: by the date column's key (see _sort_key), then document number."""
-    order = _date_order(sort)
-    segments = [
-        (offset, segment.reader().column_reader("date", translate=False))
-        for segment, offset in engine.leaf_searchers()
-    ]
-    starts = [offset for offset, _ in segments]
-
-    def key(docnum: int) -> tuple[tuple[bool, int], int]:
-        offset, column = segments[bisect.bisect_right(starts, docnum) - 1]
-        return order(column.sort_key(docnum - offset)), docnum
-
-    first = heapq.nsmallest(limit, scored, key=key)
+    keys = _date_keys(engine, sort)
+    first = heapq.nsmallest(limit, scored, key=lambda docnum: (keys[docnum], docnum))
     return [(docnum, 0.0, engine.stored_fields(docnum)) for docnum in first]
+
+
+# Per engine searcher, the sort key of every document for "date" and "-date".
+_DATE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Past every "-date" key (the negated dates): where undated articles go.
+_UNDATED_LAST = (1 << 63) - 1
+
+
+def _date_keys(engine, sort: str) -> Sequence[int]:
+    """The sort key of each document of ``engine`` for ``sort``, read once per engine
+    searcher: one integer that orders as _date_order's pair does."""
+    cached = _DATE_KEYS.setdefault(engine, {})
+    keys = cached.get(sort)
+    if keys is None:
+        values = array("Q")
+        for segment, _ in engine.leaf_searchers():
+            values.extend(_column_values(segment.reader().column_reader("date", translate=False)))
+        if sort == "-date":
+            values = array("q", (_UNDATED_LAST if v == _NO_DATE else -v for v in values))
+        keys = cached[sort] = values
+    return keys
+
+
+def _column_values(column) -> Sequence[int]:
+    """Every document's value in a segment's date column. The column's bytes are read
+    at once: Whoosh's reader unpacks a value at a time (22 ms for Reuters' 20,841
+    articles, against 0.05 ms)."""
+    if type(column) is not columns.NumericColumn.Reader or column._typecode != "Q":
+        return column.load()
+    values = array("Q", column._dbfile.get(column._basepos, column._count * 8))
+    if sys.byteorder == "little":
+        values.byteswap()  # Whoosh writes columns in network order
+    values.extend(itertools.repeat(column._default, column._doccount - column._count))
+    return values
 
 
 def _search(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,20 @@ def test_an_and_scoring_only_its_rarest_words_documents_keeps_every_idf(
     monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
     assert ranked() == fast
     assert [hit for hit, _ in fast[0]] == ["b"]
+
+
+def test_date_columns_read_at_once_equal_whooshs_reader(tmp_path: Path) -> None:
+    from search.searcher import _column_values
+
+    # Whoosh writes no value for undated articles at the end of a segment: the column
+    # is shorter than the segment, and the reader answers its default past the end.
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add([story(0), story(1, day=9), replace(story(2), date=None)])
+    with Searcher(tmp_path / "ix") as searcher:
+        (segment, _), *_ = searcher._engine().leaf_searchers()
+        column = segment.reader().column_reader("date", translate=False)
+        values = list(_column_values(column))
+        assert column._count == 2
+        assert values == column.load()
+        assert values[2] == column._default
+    assert values[0] < values[1]
