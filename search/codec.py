@@ -18,6 +18,7 @@ module's path and class names must not change.
 
 from __future__ import annotations
 
+import bisect
 import pickle
 import struct
 from array import array
@@ -27,11 +28,12 @@ from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
     W3FieldWriter,
+    W3LeafMatcher,
     W3PerDocReader,
     W3PostingsWriter,
     W3TermInfo,
 )
-from whoosh.matching import ListMatcher
+from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -71,7 +73,8 @@ class Codec(W3Codec):
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if not terminfo.is_inlined():
-            return super().postings_reader(dbfile, terminfo, format_, term, scorer)
+            offset, length = terminfo.extent()
+            return _LeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
         ids, weights, values = terminfo.inlined_postings()
         return _InlinedMatcher(
             list(ids), weights, values, format_, scorer=scorer, term=term, terminfo=terminfo
@@ -161,6 +164,26 @@ class _PostingsWriter(W3PostingsWriter):
         terminfo.set_inlined(self._ids, self._weights, self._values)
         self._terminfo = None
         return terminfo
+
+
+class _LeafMatcher(W3LeafMatcher):
+    """Whoosh's reader of a posting list in blocks, finding an id inside a block by
+    bisection. Whoosh steps through the block a posting at a time: a phrase of a rare
+    and a common word spent two thirds of its time there."""
+
+    def skip_to(self, targetid) -> None:
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+        if self.is_active():
+            if self._ids is None:
+                self._read_ids()
+            self._i = bisect.bisect_left(self._ids, targetid, self._i)
+            if self._i == self._blocklength:
+                self._next_block()
 
 
 class _InlinedMatcher(ListMatcher):

@@ -80,3 +80,37 @@ def test_merged_segments_keep_inlined_postings(
     monkeypatch.setattr(search.indexer, "Codec", W3Codec)
     build_in_two_runs_and_merge(tmp_path / "w3", corpus, tmp_path)
     assert ranking(tmp_path / "ours") == ranking(tmp_path / "w3")
+
+
+def test_skipping_within_blocks_lands_where_whoosh_lands(tmp_path: Path) -> None:
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from search import Article
+    from search.codec import _LeafMatcher
+
+    # "common" in 600 of 900 articles: five blocks of 128 postings and some gaps.
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(id=f"a{n}", title=f"t{n}", body="common" if n % 3 else "rare")
+            for n in range(900)
+        )
+
+    def landings(matcher_class) -> list[int | None]:
+        with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
+            info = reader.term_info("body", b"common")
+            (segment_reader, _), *_ = reader.leaf_readers()
+            postfile = segment_reader._terms._postfile
+            offset, length = info.extent()
+            fmt = reader.schema["body"].format
+            matcher = matcher_class(postfile, offset, length, fmt)
+            found = []
+            for target in [0, 1, 2, 5, 5, 6, 127, 130, 191, 192, 400, 401, 700, 898, 899]:
+                matcher.skip_to(target)
+                found.append(matcher.id() if matcher.is_active() else None)
+                if matcher.is_active() and target % 2:
+                    matcher.next()
+            return found
+
+    ours = landings(_LeafMatcher)
+    assert ours == landings(W3LeafMatcher)
+    assert ours == [1, 1, 2, 5, 7, 8, 127, 130, 191, 193, 400, 401, 700, 898, 899]
