@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 
 import search.indexer
 from search import Indexer, Searcher
 from search.check import check_index
+from search.codec import Codec, _PostingsWriter
 
 QUERIES = [
     "kabul",
@@ -58,17 +61,30 @@ def test_results_equal_those_of_whooshs_codec(
     assert all(ranking(tmp_path / "ours"))
 
 
-def build_in_two_runs_and_merge(index_dir: Path, corpus: Path, aside: Path) -> None:
+def build_in_two_runs(
+    index_dir: Path, corpus: Path, aside: Path, first_run=contextlib.nullcontext
+) -> None:
+    """Index the first file of ``corpus`` (within the ``first_run`` context), then all."""
     later = sorted(corpus.iterdir())[1:]
     for path in later:
         path.rename(aside / path.name)
-    build(index_dir, corpus)
+    with first_run():
+        build(index_dir, corpus)
     for path in later:
         (aside / path.name).rename(path)
     build(index_dir, corpus)
+    assert len(whoosh_index.open_dir(str(index_dir))._segments()) == 2
+
+
+def merge(index_dir: Path) -> None:
+    """Merge the segments as the indexer's writer does, with its codec."""
     ix = whoosh_index.open_dir(str(index_dir))
-    assert len(ix._segments()) == 2
-    ix.optimize()
+    ix.writer(codec=search.indexer.Codec()).commit(optimize=True)
+
+
+def build_in_two_runs_and_merge(index_dir: Path, corpus: Path, aside: Path) -> None:
+    build_in_two_runs(index_dir, corpus, aside)
+    merge(index_dir)
     assert len(whoosh_index.open_dir(str(index_dir))._segments()) == 1
 
 
@@ -82,35 +98,87 @@ def test_merged_segments_keep_inlined_postings(
     assert ranking(tmp_path / "ours") == ranking(tmp_path / "w3")
 
 
-def test_skipping_within_blocks_lands_where_whoosh_lands(tmp_path: Path) -> None:
-    from whoosh.codec.whoosh3 import W3LeafMatcher
+def _codec_before_split_blocks() -> Codec:
+    """The codec as segments written before blocks were split unpickle it."""
+    codec = Codec()
+    del codec.split_blocks
+    return codec
 
+
+def test_segments_of_whooshs_block_layout_are_read_and_merged(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_in_two_runs(tmp_path / "ours", corpus, tmp_path)
+
+    @contextlib.contextmanager
+    def as_before() -> Iterator[None]:
+        # Writing as an earlier version did: Whoosh's blocks, a codec without the mark.
+        with monkeypatch.context() as patched:
+            patched.setattr(_PostingsWriter, "_write_block", W3PostingsWriter._write_block)
+            patched.setattr(search.indexer, "Codec", _codec_before_split_blocks)
+            yield
+
+    build_in_two_runs(tmp_path / "mixed", corpus, tmp_path, first_run=as_before)
+    ix = whoosh_index.open_dir(str(tmp_path / "mixed"))
+    assert [hasattr(s.codec(), "split_blocks") for s in ix._segments()] == [False, True]
+    assert ranking(tmp_path / "mixed") == ranking(tmp_path / "ours")
+
+    monkeypatch.setattr(search.indexer, "Codec", Codec)
+    merge(tmp_path / "mixed")
+    merged = whoosh_index.open_dir(str(tmp_path / "mixed"))._segments()
+    assert [hasattr(s.codec(), "split_blocks") for s in merged] == [True]
+    merge(tmp_path / "ours")
+    assert ranking(tmp_path / "mixed") == ranking(tmp_path / "ours")
+    assert check_index(tmp_path / "mixed").healthy
+
+
+def test_skipping_within_blocks_lands_where_whoosh_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from search import Article
-    from search.codec import _LeafMatcher
+    from search.codec import _UNREAD, _LeafMatcher
 
-    # "common" in 600 of 900 articles: five blocks of 128 postings and some gaps.
-    with Indexer(tmp_path / "ix") as indexer:
-        indexer.add(
-            Article(id=f"a{n}", title=f"t{n}", body="common" if n % 3 else "rare")
-            for n in range(900)
+    # "common" in 600 of 900 articles, at varied positions and counts: five blocks of
+    # 128 postings, with gaps.
+    articles = [
+        Article(
+            id=f"a{n}",
+            title=f"t{n}",
+            body="rare " * (n % 4) + "common " * (1 + n % 5) if n % 3 else "rare",
         )
+        for n in range(900)
+    ]
+    for name in ("ours", "w3"):
+        with Indexer(tmp_path / name) as indexer:
+            indexer.add(articles)
+        monkeypatch.setattr(search.indexer, "Codec", W3Codec)
 
-    def landings(matcher_class) -> list[int | None]:
-        with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
-            info = reader.term_info("body", b"common")
-            (segment_reader, _), *_ = reader.leaf_readers()
-            postfile = segment_reader._terms._postfile
-            offset, length = info.extent()
-            fmt = reader.schema["body"].format
-            matcher = matcher_class(postfile, offset, length, fmt)
-            found = []
+    def landings(name: str) -> list[tuple]:
+        with whoosh_index.open_dir(str(tmp_path / name)).reader() as reader:
+            matcher = reader.postings("body", b"common")
+            found = [type(matcher).__name__]
             for target in [0, 1, 2, 5, 5, 6, 127, 130, 191, 192, 400, 401, 700, 898, 899]:
                 matcher.skip_to(target)
-                found.append(matcher.id() if matcher.is_active() else None)
-                if matcher.is_active() and target % 2:
+                if not matcher.is_active():
+                    found.append(None)
+                    continue
+                landing = matcher.id(), matcher.weight()
+                # Split blocks decode positions only when they are asked for.
+                unread = getattr(matcher, "_data", None) is not None and matcher._data[2] is _UNREAD
+                found.append((*landing, unread, matcher.value_as("positions")))
+                if target % 2:
                     matcher.next()
             return found
 
-    ours = landings(_LeafMatcher)
-    assert ours == landings(W3LeafMatcher)
-    assert ours == [1, 1, 2, 5, 7, 8, 127, 130, 191, 193, 400, 401, 700, 898, 899]
+    ours, whooshs = landings("ours"), landings("w3")
+    assert ours[0] == _LeafMatcher.__name__ and whooshs[0] == "W3LeafMatcher"
+    assert [(i, w, p) for i, w, _, p in ours[1:]] == [(i, w, p) for i, w, _, p in whooshs[1:]]
+    assert [landing[0] for landing in ours[1:]] == [
+        1, 1, 2, 5, 7, 8, 127, 130, 191, 193, 400, 401, 700, 898, 899,
+    ]  # fmt: skip
+    # Unread at the first landing in each block: 1, 193, 400, 700 and 898.
+    unread = [n for n, (_, _, unread, _) in enumerate(ours[1:]) if unread]
+    assert unread == [0, 9, 10, 12, 13]
+    assert ours[4] == (5, 1.0, False, [1])  # "rare common"
+    assert ours[-1] == (899, 5.0, False, [3, 4, 5, 6, 7])  # "rare" 3 times, "common" 5 times
+    assert not any(unread for _, _, unread, _ in whooshs[1:])
