@@ -10,13 +10,17 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 
+from whoosh.support.charset import accent_map
+
 from search.analysis import TOKEN_PATTERN, text_analyzer
 
 __all__ = ["make_snippet"]
 
 SNIPPET_CHARS = 240
 
-_WORD = re.compile(TOKEN_PATTERN)
+# Where TOKEN_PATTERN starts a word: after no word character, nor one and a joining mark
+# (the "S" of "U.S" is inside the word).
+_WORD_START = r"(?<!\w)(?<!\w['\u2019.])"
 _SPACE = re.compile(r"\s+")
 _ANALYZER = text_analyzer()
 
@@ -30,12 +34,31 @@ def _analyzed(word: str) -> tuple[str, ...]:
 def _matches(text: str, terms: Collection[str]) -> list[tuple[int, int, str]]:
     """Every word of ``text`` whose analyzed form is a query term, as (start, end, term)."""
     found = []
-    for match in _WORD.finditer(text):
+    for match in _candidates(frozenset(term[:1] for term in terms)).finditer(text):
         for form in _analyzed(match.group()):
             if form in terms:
                 found.append((match.start(), match.end(), form))
                 break
     return found
+
+
+# The first letter of each accented or special letter once lower-cased and folded, as
+# the analyzer folds it ("É" -> "e", "ß" -> "s").
+_FOLDED_FIRST = {chr(code): chr(code).lower().translate(accent_map)[:1] for code in accent_map}
+
+
+@lru_cache(maxsize=256)
+def _candidates(firsts: frozenset[str]) -> re.Pattern[str]:
+    """A pattern finding the words of a text (as TOKEN_PATTERN finds them) that can
+    analyze to a term starting with one of ``firsts``: the analyzer lower-cases and
+    folds accents, and the stemmer keeps a word's first letter. Only those words are
+    analyzed; analyzing every word took half of a snippet's time.
+
+    The letters are matched ignoring case, and the accented letters that fold to them
+    are added (tests/test_experience.py checks every letter Python knows)."""
+    letters = set(firsts) | {char for char, first in _FOLDED_FIRST.items() if first in firsts}
+    allowed = "".join(sorted(map(re.escape, letters)))
+    return re.compile(rf"{_WORD_START}(?=[{allowed}]){TOKEN_PATTERN}", re.IGNORECASE)
 
 
 def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:

@@ -297,3 +297,61 @@ def test_snippet_adds_a_second_fragment_for_missed_words() -> None:
 def test_snippet_without_match_is_the_opening() -> None:
     snippet, spans = make_snippet("Short text about nothing in particular.", _terms("zebra"))
     assert (snippet, spans) == ("Short text about nothing in particular.", ())
+
+
+def test_snippets_look_only_at_words_whose_first_letter_can_match() -> None:
+    import sys
+
+    from whoosh.support.charset import accent_map
+
+    from search.snippets import _candidates
+
+    # Every letter Python knows is found by the pattern of the first letter it folds to.
+    # A letter whose lower case is that letter is (the pattern ignores case); the others
+    # are tried one by one.
+    tried, missed = 0, []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if char.isalnum() or char == "_":
+            first = char.lower().translate(accent_map)[:1]
+            if first != char.lower():
+                tried += 1
+                if not _candidates(frozenset(first)).match(char):
+                    missed.append(char)
+    assert missed == []
+    assert tried > 500  # accented letters, ligatures, "İ"
+    assert _candidates(frozenset("e")).findall("Élan, eager; Oil's U.S. elbow") == [
+        "Élan",
+        "eager",
+        "elbow",
+    ]
+    assert _candidates(frozenset("s")).findall("U.S. Straße oil's") == ["Straße"]
+
+
+# Pieces of text with the traps of words: joining marks, folded and special letters.
+_PIECES = st.sampled_from(
+    "oil Oil OIL oil's Oil’s U.S U.S. u.s.a élan Élan ÉLAN straße Straße ﬁnance "
+    "İstanbul Kelvin Kelvin ſeas yearly dying skies 3rd _x the a . ' ’ - , ; "
+    "d'Ivoire l'état x.y.z co-op".split(" ")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.lists(st.sampled_from(_PIECES.elements), min_size=1))
+def test_snippet_words_are_those_every_word_analyzed_would_give(
+    pieces: list[str], query: list[str]
+) -> None:
+    import re
+
+    from search.analysis import TOKEN_PATTERN
+    from search.snippets import _analyzed, _matches
+
+    text = "".join(piece + (" " if n % 3 else "") for n, piece in enumerate(pieces))
+    terms = _terms(*query)
+    every_word = [
+        (match.start(), match.end(), form)
+        for match in re.finditer(TOKEN_PATTERN, text)
+        for form in _analyzed(match.group())[:1]
+        if form in terms
+    ]
+    assert _matches(text, terms) == every_word
