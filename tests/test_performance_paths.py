@@ -333,3 +333,21 @@ def test_date_columns_read_at_once_equal_whooshs_reader(tmp_path: Path) -> None:
         assert values == column.load()
         assert values[2] == column._default
     assert values[0] < values[1]
+
+
+def test_searcher_files_are_read_through_memory_maps(tmp_path: Path) -> None:
+    import mmap
+
+    from search.searcher import _storage
+
+    (tmp_path / "data").write_bytes(b"\x00\x01postings")
+    (tmp_path / "empty").write_bytes(b"")
+    storage = _storage(str(tmp_path))
+    mapped, empty = storage.open_file("data"), storage.open_file("empty")
+    assert isinstance(mapped.file, mmap.mmap)
+    assert mapped.get(2, 8) == b"postings"
+    mapped.seek(1)
+    assert mapped.read_byte() == 1
+    assert empty.read() == b""  # an empty file cannot be mapped: read as a file
+    mapped.close()
+    empty.close()
