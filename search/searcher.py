@@ -18,6 +18,7 @@ import time
 import weakref
 from array import array
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from pathlib import Path
 
 from whoosh import collectors, columns, sorting
@@ -606,8 +607,15 @@ def _scored(engine, query: wq.Query, allowed: _DocSet | None) -> dict[int, float
 def _best(engine, scored: dict[int, float], limit: int) -> list[Entry]:
     """The ``limit`` best of ``scored``: highest score first, then lowest document
     number, as Whoosh's collector orders them."""
-    best = heapq.nlargest(limit, scored.items(), key=lambda item: (item[1], -item[0]))
-    return [(docnum, score, engine.stored_fields(docnum)) for docnum, score in best]
+    best = heapq.nlargest(limit, scored.items(), key=itemgetter(1))
+    if len(best) == limit:
+        # By score alone, ties with the last are taken in no particular order: take them
+        # all, and order them by number. (A key of score and number took a third longer.)
+        floor = best[-1][1]
+        ties = [item for item in scored.items() if item[1] == floor]
+        best = [item for item in best if item[1] > floor] + ties
+    best.sort(key=lambda item: (-item[1], item[0]))
+    return [(docnum, score, engine.stored_fields(docnum)) for docnum, score in best[:limit]]
 
 
 def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[Entry]:

@@ -351,3 +351,27 @@ def test_searcher_files_are_read_through_memory_maps(tmp_path: Path) -> None:
     assert empty.read() == b""  # an empty file cannot be mapped: read as a file
     mapped.close()
     empty.close()
+
+
+def test_equal_scores_rank_by_index_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.searcher as searcher_module
+
+    # 80 stories, all scoring the same for "alpha OR beta": "beta" in the first forty,
+    # "alpha" in the others. Scored a word at a time, the alpha stories are listed first.
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(
+                id=f"n{n:02}", title=f"t{n:02}", body=f"{'beta' if n < 40 else 'alpha'} w{n:02}"
+            )
+            for n in range(80)
+        )
+
+    def first_page() -> list[str]:
+        with Searcher(tmp_path / "ix") as searcher:
+            found = searcher.search("alpha OR beta", limit=10)
+            assert len({hit.score for hit in found.hits}) == 1
+            return [hit.id for hit in found.hits]
+
+    assert first_page() == [f"n{n:02}" for n in range(10)]
+    monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
+    assert first_page() == [f"n{n:02}" for n in range(10)]
