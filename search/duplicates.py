@@ -60,6 +60,13 @@ def _bins(fingerprint: str) -> tuple[str, ...]:
     return tuple(fingerprint[i : i + 8] for i in range(0, len(fingerprint), 8))
 
 
+@lru_cache(maxsize=4096)
+def _filled_bins(fingerprint: str) -> tuple[str, ...]:
+    # Each filled bin as one string, its place and its minimum ("3:0a1b2c3d"): built
+    # once per fingerprint, and quick to look up.
+    return tuple(f"{i}:{value}" for i, value in enumerate(_bins(fingerprint)) if value != _EMPTY)
+
+
 def are_copies(first: tuple[str, str], second: tuple[str, str]) -> bool:
     """True when two articles, given as (content hash, fingerprint), are copies: the
     same text, or near-identical text."""
@@ -77,22 +84,21 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
     """
     groups: list[list[int]] = []
     by_hash: dict[str, int] = {}
-    # The groups whose leading article has each (bin, minimum): a copy agrees with its
-    # leader on half its bins, so only leaders that share one can be its story. Most
-    # articles share none, and are compared with no leader at all.
-    by_bin: dict[tuple[int, str], list[int]] = {}
+    # The groups whose leading article has each filled bin (its place and minimum): a
+    # copy agrees with its leader on half its bins, so only leaders that share one can
+    # be its story. Most articles share none, and are compared with no leader at all.
+    by_bin: dict[str, list[int]] = {}
     for position, key in enumerate(keys):
         number = by_hash.get(key[0]) if key[0] else None
-        if number is None and key[1]:
-            bins = [(i, value) for i, value in enumerate(_bins(key[1])) if value != _EMPTY]
-            candidates = sorted({n for pair in bins for n in by_bin.get(pair, ())})
+        filled = _filled_bins(key[1])
+        if number is None and filled:
+            candidates = sorted({n for bin_ in filled for n in by_bin.get(bin_, ())})
             number = next((n for n in candidates if are_copies(keys[groups[n][0]], key)), None)
         if number is None:
             groups.append([position])
             number = len(groups) - 1
-            for i, value in enumerate(_bins(key[1])):
-                if value != _EMPTY:
-                    by_bin.setdefault((i, value), []).append(number)
+            for bin_ in filled:
+                by_bin.setdefault(bin_, []).append(number)
         else:
             groups[number].append(position)
         if key[0]:
