@@ -24,6 +24,8 @@ module's path and class names must not change.
 from __future__ import annotations
 
 import bisect
+import io
+import itertools
 import pickle
 import struct
 import zlib
@@ -136,6 +138,10 @@ class _FieldWriter(W3FieldWriter):
         self._tindex.add(pack_ushort(self._fieldid) + text, info + inlined)
 
 
+# A block starts with its length and a pickled tuple of six numbers: at most 9 bytes
+# each, and the pickle's own few.
+_INT = struct.Struct("!i")
+_MAX_HEADER = 96
 # The length of a split block's first stream (_PostingsWriter._write_block).
 _HEAD_LENGTH = struct.Struct("!I")
 # A split block's streams are raw deflate, without zlib's header and checksum: 12 bytes
@@ -241,6 +247,33 @@ class _LeafMatcher(W3LeafMatcher):
     def __init__(self, *args, split: bool, **kwargs) -> None:
         self._split = split
         super().__init__(*args, **kwargs)
+
+    def _goto(self, position: int) -> None:
+        """Go to the block at ``position``, as Whoosh's reader does, reading its header
+        at once: Whoosh unpickles it from the file, a read of a few bytes per opcode."""
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        start = self._postfile.get(position, _INT.size + _MAX_HEADER)
+        (length,) = _INT.unpack_from(start)
+        if length < 0:
+            self._lastblock = True  # the last block's length is written negative
+            length = -length
+        self._nextoffset = position + _INT.size + length
+        header = io.BytesIO(start)
+        header.seek(_INT.size)
+        info = pickle.load(header)
+        self._dataoffset = position + header.tell()
+        (self._blocklength, self._maxid, self._maxweight, self._compression, shortest,
+         longest) = info  # fmt: skip
+        self._minlength = byte_to_length(shortest)
+        self._maxlength = byte_to_length(longest)
+
+    def _read_ids(self) -> None:
+        if self._data is None:
+            self._read_data()
+        ids = self._data[0]
+        # The ids are stored as differences; Whoosh adds them up in a generator.
+        self._ids = ids if self._byteids else tuple(itertools.accumulate(ids))
 
     def _read_data(self) -> None:
         if not self._split:
