@@ -182,3 +182,34 @@ def test_skipping_within_blocks_lands_where_whoosh_lands(
     assert ours[4] == (5, 1.0, False, [1])  # "rare common"
     assert ours[-1] == (899, 5.0, False, [3, 4, 5, 6, 7])  # "rare" 3 times, "common" 5 times
     assert not any(unread for _, _, unread, _ in whooshs[1:])
+
+
+def test_positions_read_a_block_at_a_time_equal_the_matchers(tmp_path: Path) -> None:
+    from search import Article
+
+    # "common" at positions that differ from one article to the next: several blocks.
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(id=f"a{n}", title="t", body="rare " * (n % 7) + "common rare " * (1 + n % 3))
+            for n in range(400)
+        )
+    wanted = list(range(0, 400, 4)) + [399]
+    with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
+        at_once = reader.postings("body", b"common").positions_of(wanted)
+        matcher, one_by_one = reader.postings("body", b"common"), []
+        for docnum in wanted:
+            matcher.skip_to(docnum)
+            one_by_one.append(matcher.value_as("positions"))
+    assert at_once == one_by_one
+    assert at_once[:3] == [[0], [4, 6], [1, 3, 5]]  # articles 0, 4 and 8
+    assert at_once[-1] == [0]
+
+
+def test_joined_values_are_cut_out_as_they_were() -> None:
+    from search.codec import _joined, _Values
+
+    values = [b"\x00\x00\x00\x01\x80\x02]q\x00K\x05a.", b"", b"xyz"]
+    joined = _Values(_joined(values))
+    assert (len(joined), list(joined), joined[2]) == (3, values, b"xyz")
+    with pytest.raises(IndexError):
+        joined[3]
