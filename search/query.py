@@ -424,7 +424,8 @@ class _Union(wq.Or):
     Whoosh's binary tree of union matchers, with its "quality" skipping, re-walked the
     whole tree at every document: a pasted paragraph of 30 words took seconds on 1,500
     abstracts (``test_long_query_is_fast`` in tests/test_relevance.py). A typed
-    ``a OR b`` is one too, so it is scored a word at a time (document_scores).
+    ``a OR b`` is one too, and so is a phrase searched in several fields, so that they
+    are scored a word at a time (document_scores).
     """
 
     def _matcher(self, subs, searcher, context):
@@ -971,7 +972,7 @@ def _over_fields(fieldname: str | None, text: str, shown: str, make: _MakeQuery)
     elif all(type(q) is wq.Term for q in queries):
         query = _AcrossFields(queries)  # one word in several fields: scored as one
     else:
-        query = wq.Or(queries)
+        query = _Union(queries)  # a phrase in each field: scored a word at a time
     return _Leaf(query, f"{fieldname}:{shown}" if fieldname else shown)
 
 
@@ -1346,7 +1347,7 @@ class _AndNot(wq.AndNot):
 def document_scores(query: wq.Query, searcher, weighting) -> dict[int, float] | None:
     """The score of every document of ``searcher`` (one segment's) that ``query``
     matches, reading each word's postings once; None if the query has a part that only
-    its matcher scores (a phrase, a wildcard, fuzzy words, NOT, ...).
+    its matcher scores (a phrase with words between, a wildcard, fuzzy words, NOT, ...).
 
     Whoosh's matchers score a document at a time, several calls per document and per
     matcher: four fifths of a word query's time. The scores here are the matchers',
@@ -1365,6 +1366,8 @@ def _scorable(query: wq.Query) -> bool:
         return _scorable(query.every) and _scorable(query.some)
     if type(query) is wq.Term:
         return True
+    if type(query) is wq.Phrase:
+        return query.slop == 1 and len(query.words) > 1
     if isinstance(query, _AcrossFields):
         return all(type(term) is wq.Term for term in query.subqueries)
     if isinstance(query, _Union) or type(query) is wq.And:
@@ -1389,6 +1392,8 @@ def _scores(query: wq.Query, searcher, weighting, only: _Docs = None) -> _Scored
         return kept if kept is not None else _scores(query.every, searcher, weighting, only)
     if type(query) is wq.Term:
         return _term_scores(query, searcher, weighting, only)
+    if type(query) is wq.Phrase:
+        return _phrase_scores(query, searcher, weighting, only)
     subs = query.subqueries  # an _AcrossFields, _Union or And: _scorable said so
     if len(subs) == 1:
         # Whoosh runs a lone clause's matcher as it is, boost and all.
@@ -1432,17 +1437,101 @@ def _term_scores(term: wq.Term, searcher, weighting, only: _Docs = None) -> _Sco
     if only is not None:
         ids, weights = _restricted(ids, weights, only.__contains__)
     btext = searcher.schema[term.fieldname].to_bytes(term.text)
-    scorer = weighting.scorer(searcher, term.fieldname, btext)
-    if type(scorer) is scoring.BM25FScorer:
-        score, length = scorer._score, scorer.dfl
-        scores = {docnum: score(weight, length(docnum)) for docnum, weight in zip(ids, weights)}
-    elif type(scorer) is scoring.WeightScorer:
-        scores = dict(zip(ids, weights))
-    else:
+    scores = _weighed(searcher, weighting, term.fieldname, btext, ids, weights)
+    if scores is None:
         return None
     if term.boost != 1.0:
         return {docnum: s * term.boost for docnum, s in scores.items()}, "WrappingMatcher"
     return scores, kind
+
+
+def _weighed(searcher, weighting, fieldname: str, btext: bytes, ids, weights) -> dict | None:
+    """The scores of a term's postings, as the weighting's scorer for one field gives
+    them; None for a scorer this does not know."""
+    scorer = weighting.scorer(searcher, fieldname, btext)
+    if type(scorer) is scoring.BM25FScorer:
+        score, length = scorer._score, scorer.dfl
+        return {docnum: score(weight, length(docnum)) for docnum, weight in zip(ids, weights)}
+    if type(scorer) is scoring.WeightScorer:
+        return dict(zip(ids, weights))
+    return None
+
+
+def _phrase_scores(phrase: wq.Phrase, searcher, weighting, only: _Docs = None) -> _Scored | None:
+    """As Phrase.matcher computes them (slop 1): the documents holding the words one
+    after the other, each scored as the sum of its words' scores, added up in the
+    binary tree of intersections Whoosh builds.
+
+    The documents holding every word are found from the ids alone; positions are read
+    only for them, from the blocks that hold them.
+    """
+    reader, fieldname = searcher.reader(), phrase.fieldname
+    if fieldname not in searcher.schema:
+        return {}, "NullMatcher"
+    field = searcher.schema[fieldname]
+    if not field.format or not field.format.supports("positions"):
+        return None  # Whoosh's matcher says why
+    try:
+        words = [field.to_bytes(word) for word in phrase.words]
+    except ValueError:
+        return {}, "NullMatcher"
+    if any((fieldname, word) not in reader for word in words):
+        return {}, "NullMatcher"
+    postings = [_postings(reader, fieldname, text)[:2] for text in phrase.words]
+    common = set(min((ids for ids, _ in postings), key=len))
+    if only is not None:
+        common &= only
+    for ids, _ in postings:
+        common.intersection_update(ids)
+    found = _in_sequence(reader, fieldname, words, sorted(common))
+    parts, kept = [], set(found).__contains__
+    for word, (ids, weights) in zip(words, postings):
+        ids, weights = _restricted(ids, weights, kept)
+        scores = _weighed(searcher, weighting, fieldname, word, ids, weights)
+        if scores is None:
+            return None
+        parts.append(scores)
+    totals = {docnum: _tree_sum([part[docnum] for part in parts]) for docnum in found}
+    if phrase.boost != 1.0:
+        return {d: score * phrase.boost for d, score in totals.items()}, "WrappingMatcher"
+    return totals, "SpanNear2Matcher"
+
+
+def _in_sequence(reader, fieldname: str, words: list[bytes], docnums: list[int]) -> list[int]:
+    """The ``docnums`` (ascending) where ``words`` stand one after the other."""
+    alive = [(d, set(p)) for d, p in zip(docnums, _positions(reader, fieldname, words[0], docnums))]
+    for offset, word in enumerate(words[1:], 1):
+        if not alive:
+            break
+        following = _positions(reader, fieldname, word, [docnum for docnum, _ in alive])
+        alive = [
+            (docnum, kept)
+            for (docnum, starts), positions in zip(alive, following)
+            if (kept := starts.intersection(p - offset for p in positions))
+        ]
+    return [docnum for docnum, _ in alive]
+
+
+def _positions(reader, fieldname: str, word: bytes, docnums: list[int]) -> list[list[int]]:
+    """The positions of ``word`` in each of ``docnums`` (ascending, all holding it)."""
+    matcher = reader.postings(fieldname, word)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if hasattr(matcher, "positions_of"):
+        return matcher.positions_of(docnums)
+    found = []
+    for docnum in docnums:
+        matcher.skip_to(docnum)
+        found.append(matcher.value_as("positions"))
+    return found
+
+
+def _tree_sum(parts: list[float]) -> float:
+    """The sum of ``parts`` as Whoosh's make_binary_tree pairs them: halves first."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
 def _union_scores(query: _Union, searcher, weighting, only: _Docs = None) -> _Scored | None:

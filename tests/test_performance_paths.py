@@ -239,6 +239,15 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         "what is the market doing with oil prices and bank rate cuts today",
         "oil gas price market rally bank rate cut opec crude output",
         '"oil gas"',
+        '"cut gas"',
+        '"cut gas" crude',
+        '"price bank fell"',
+        '"bank fell bank price"',
+        '"cut gas" OR "price bank fell"',
+        'title:"price bank"^2',
+        '"cut cut"',
+        '"oil nosuchword"',
+        '"cut gas"~2 bank',
         "title:oil",
         "oil -gas",
         "oil^3 gas",
@@ -265,6 +274,21 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
     assert sum(total for total, _ in fast) > 2000
 
 
+def test_phrase_words_are_added_up_as_whooshs_tree_of_intersections() -> None:
+    from whoosh.util import make_binary_tree
+
+    from search.query import _tree_sum
+
+    class Part(float):
+        def __new__(cls, a, b=None):  # a leaf, or an intersection of two: their sum
+            return super().__new__(cls, a if b is None else a + b)
+
+    # Where the order of additions shows: left to right gives 1e16 and 1.0.
+    for parts in ([1e16, 1.0, 1.0], [1.0, 1e16, -1e16, 1.0]):
+        assert _tree_sum(parts) == make_binary_tree(Part, [Part(p) for p in parts])
+    assert (_tree_sum([1e16, 1.0, 1.0]), _tree_sum([1.0, 1e16, -1e16, 1.0])) == (1e16 + 2, 0.0)
+
+
 @pytest.mark.parametrize(
     ("text", "word_at_a_time"),
     [
@@ -274,7 +298,9 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         ("(oil OR gas) bank", True),
         ("title:oil", True),
         ("oil^2 prices", True),
-        ('"oil gas"', False),
+        ('"oil gas"', True),
+        ('"oil gas" bank', True),
+        ('"oil gas"~2', False),
         ("oil -gas", False),
         ("oil~", False),
     ],
