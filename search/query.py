@@ -1344,10 +1344,13 @@ class _AndNot(wq.AndNot):
 # Scoring a word at a time
 
 
-def document_scores(query: wq.Query, searcher, weighting) -> dict[int, float] | None:
+def document_scores(
+    query: wq.Query, searcher, weighting, only: frozenset[int] | None = None
+) -> dict[int, float] | None:
     """The score of every document of ``searcher`` (one segment's) that ``query``
     matches, reading each word's postings once; None if the query has a part that only
     its matcher scores (a phrase with words between, a wildcard, fuzzy words, NOT, ...).
+    With ``only``, documents outside it may be left out (they are not scored).
 
     Whoosh's matchers score a document at a time, several calls per document and per
     matcher: four fifths of a word query's time. The scores here are the matchers',
@@ -1356,7 +1359,7 @@ def document_scores(query: wq.Query, searcher, weighting) -> dict[int, float] | 
     """
     if not _scorable(query):
         return None  # before reading a posting: Whoosh's matchers would read them again
-    found = _scores(query, searcher, weighting)
+    found = _scores(query, searcher, weighting, only)
     return None if found is None else found[0]
 
 
@@ -1378,7 +1381,7 @@ def _scorable(query: wq.Query) -> bool:
 # What _scores gives: the scores by document, and the class of the matcher Whoosh would
 # build, which decides the order of sums in an And (see _and_scores).
 _Scored = tuple[dict[int, float], str]
-_Docs = set[int] | None
+_Docs = set[int] | frozenset[int] | None
 
 
 def _scores(query: wq.Query, searcher, weighting, only: _Docs = None) -> _Scored | None:

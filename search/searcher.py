@@ -364,6 +364,15 @@ class _DocSet(BitSet):
 
     __nonzero__ = __bool__
 
+    def within(self, offset: int, count: int) -> frozenset[int]:
+        """The numbers in a segment's range, counted from its start (kept: a date range
+        is asked for page after page, and word scoring skips the documents outside)."""
+        cached = self.__dict__.setdefault("_within", {})
+        key = (offset, count)
+        if key not in cached:
+            cached[key] = frozenset(d - offset for d in self if offset <= d < offset + count)
+        return cached[key]
+
 
 class _FilterCache:
     """The document sets of recent filters on one engine searcher, least recent dropped."""
@@ -595,11 +604,12 @@ def _scored(engine, query: wq.Query, allowed: _DocSet | None) -> dict[int, float
     (search.query.document_scores); None when the query needs Whoosh's matchers."""
     scores = {}
     for segment, offset in engine.leaf_searchers():
-        found = document_scores(query, segment, engine.weighting)
+        only = None if allowed is None else allowed.within(offset, segment.doc_count_all())
+        found = document_scores(query, segment, engine.weighting, only)
         if found is None:
             return None
         for docnum, score in found.items():
-            if allowed is None or docnum + offset in allowed:
+            if only is None or docnum in only:
                 scores[docnum + offset] = score
     return scores
 

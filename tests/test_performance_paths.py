@@ -269,7 +269,7 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         return [*ranked(), *ranked(**dated), *ranked(sort="-date"), *ranked(sort="date", **dated)]
 
     fast = every_way()
-    monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
+    monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
     assert every_way() == fast
     assert sum(total for total, _ in fast) > 2000
 
@@ -339,7 +339,7 @@ def test_an_and_scoring_only_its_rarest_words_documents_keeps_every_idf(
             ]
 
     fast = ranked()
-    monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
+    monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
     assert ranked() == fast
     assert [hit for hit, _ in fast[0]] == ["b"]
 
@@ -399,5 +399,5 @@ def test_equal_scores_rank_by_index_order(tmp_path: Path, monkeypatch: pytest.Mo
             return [hit.id for hit in found.hits]
 
     assert first_page() == [f"n{n:02}" for n in range(10)]
-    monkeypatch.setattr(searcher_module, "document_scores", lambda query, segment, w: None)
+    monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
     assert first_page() == [f"n{n:02}" for n in range(10)]
