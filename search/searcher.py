@@ -6,6 +6,7 @@ they stay valid after the :class:`Searcher` is closed.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import glob
 import heapq
@@ -30,7 +31,7 @@ from whoosh.idsets import BitSet
 from whoosh.reading import ReaderClosed
 
 from search.analysis import name_analyzer
-from search.codec import lengths_in_memory
+from search.codec import KEY_FIELDS, copy_keys, lengths_in_memory
 from search.duplicates import are_copies, group_copies
 from search.errors import (
     ArticleNotFoundError,
@@ -236,11 +237,8 @@ class Searcher:
         key_terms = engine.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
         query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         found = engine.search(query, limit=limit * 3 + 10, mask={docnum})
-        entries = [e for e in _entries(found) if not are_copies(_copy_key(stored), _copy_key(e[2]))]
-        groups = [
-            [entries[i] for i in group]
-            for group in group_copies([_copy_key(e[2]) for e in entries])
-        ]
+        entries = [e for e in _entries(engine, found) if not are_copies(_copy_key(stored), e[2])]
+        groups = [[entries[i] for i in group] for group in group_copies([e[2] for e in entries])]
         terms = frozenset(term for term, _ in key_terms)
         hits = tuple(
             _hit(engine, n + 1, g, terms, True, None) for n, g in enumerate(groups[:limit])
@@ -549,21 +547,41 @@ def _check_facets(names: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-# A page's hits come from (docnum, score, stored fields) entries, read while the
-# engine's results are open.
-Entry = tuple[int, float, dict]
+# A ranked match: its document number, its score (0.0 when sorted by date), its copy key.
+# The stored fields of a page's hits are read when the page is made.
+Entry = tuple[int, float, tuple[str, str]]
 
 
-def _entries(found) -> list[Entry]:
+def _entries(engine, found) -> list[Entry]:
     # Sorted results carry the sort key where the score would be.
-    return [
-        (hit.docnum, hit.score if isinstance(hit.score, float) else 0.0, hit.fields())
-        for hit in found
+    ranked = [(hit.docnum, hit.score if isinstance(hit.score, float) else 0.0) for hit in found]
+    return _with_keys(engine, ranked)
+
+
+def _with_keys(engine, ranked: list[tuple[int, float]]) -> list[Entry]:
+    """``(docnum, score)`` pairs as entries: with each document's copy key."""
+    keys = _copy_keys(engine, [docnum for docnum, _ in ranked])
+    return [(docnum, score, key) for (docnum, score), key in zip(ranked, keys)]
+
+
+def _copy_keys(engine, docnums: list[int]) -> list[tuple[str, str]]:
+    """The copy key of each document: from its segment's column of them
+    (search.codec.copy_keys), or from its stored fields where a segment has none."""
+    segments = [
+        (offset, copy_keys(segment.reader())) for segment, offset in engine.leaf_searchers()
     ]
+    starts = [offset for offset, _ in segments]
+    keys = []
+    for docnum in docnums:
+        offset, column = segments[bisect.bisect_right(starts, docnum) - 1]
+        keys.append(
+            _copy_key(engine.stored_fields(docnum)) if column is None else column(docnum - offset)
+        )
+    return keys
 
 
 def _copy_key(stored: dict) -> tuple[str, str]:
-    return stored.get("hash", ""), stored.get("fingerprint", "")
+    return tuple(str(stored.get(name, "")) for name in KEY_FIELDS)
 
 
 def _ranked_groups(
@@ -590,10 +608,10 @@ def _ranked_groups(
             total, entries = len(scored), _by_date(engine, scored, sort, fetch)
         else:
             found = _search(engine, query, limit=fetch, filter=allowed, sortedby=_sort_key(sort))
-            total, entries = len(found), _entries(found)
+            total, entries = len(found), _entries(engine, found)
         if not fold:
             return [[entry] for entry in entries], total
-        groups = group_copies([_copy_key(entry[2]) for entry in entries])
+        groups = group_copies([key for _, _, key in entries])
         if len(groups) >= wanted or len(entries) >= total:
             return [[entries[i] for i in group] for group in groups], total
         fetch *= 4
@@ -625,7 +643,7 @@ def _best(engine, scored: dict[int, float], limit: int) -> list[Entry]:
         ties = [item for item in scored.items() if item[1] == floor]
         best = [item for item in best if item[1] > floor] + ties
     best.sort(key=lambda item: (-item[1], item[0]))
-    return [(docnum, score, engine.stored_fields(docnum)) for docnum, score in best[:limit]]
+    return _with_keys(engine, best[:limit])
 
 
 def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[Entry]:
@@ -633,7 +651,7 @@ def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[En
     orders them: by the date column's key (see _sort_key), then document number."""
     keys = _date_keys(engine, sort)
     first = heapq.nsmallest(limit, scored, key=lambda docnum: (keys[docnum], docnum))
-    return [(docnum, 0.0, engine.stored_fields(docnum)) for docnum in first]
+    return _with_keys(engine, [(docnum, 0.0) for docnum in first])
 
 
 # Per engine searcher, the sort key of every document for "date" and "-date".
@@ -724,8 +742,8 @@ def _hit(
     scored: bool,
     explain: wq.Query | None,
 ) -> Hit:
-    docnum, score, stored = story[0]
-    article = article_from_stored(stored)
+    docnum, score, _ = story[0]
+    article = article_from_stored(engine.stored_fields(docnum))
     snippet, spans = make_snippet(article.body or article.summary, terms)
     return Hit(
         rank=rank,
@@ -740,7 +758,7 @@ def _hit(
         path=article.path,
         snippet=snippet,
         highlights=spans,
-        copies=tuple(_copy(entry[2]) for entry in story[1:]),
+        copies=tuple(_copy(engine.stored_fields(entry[0])) for entry in story[1:]),
         explanation=_explain(engine, explain, docnum, score) if explain else "",
     )
 

@@ -11,7 +11,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 
 import search.indexer
-from search import Indexer, Searcher
+from search import Article, Indexer, Searcher
 from search.check import check_index
 from search.codec import Codec, _PostingsWriter
 
@@ -213,3 +213,23 @@ def test_joined_values_are_cut_out_as_they_were() -> None:
     assert (len(joined), list(joined), joined[2]) == (3, values, b"xyz")
     with pytest.raises(IndexError):
         joined[3]
+
+
+def test_copy_keys_are_kept_in_a_column_of_their_own(index_dir: Path, tmp_path: Path) -> None:
+    from search.codec import copy_keys
+
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        (segment, _), *_ = reader.leaf_readers()
+        keys = copy_keys(segment)
+        stored = [reader.stored_fields(docnum) for docnum in range(reader.doc_count_all())]
+        assert [keys(docnum) for docnum in range(len(stored))] == [
+            (fields.get("hash", ""), fields.get("fingerprint", "")) for fields in stored
+        ]
+    assert sum(bool(fields.get("fingerprint")) for fields in stored) >= 5
+    with Indexer(tmp_path / "w3") as indexer:
+        indexer.add([Article(id="a", title="t", body="b")])
+    ix = whoosh_index.open_dir(str(tmp_path / "w3"))
+    ix.writer(codec=W3Codec()).commit(optimize=True)  # rewritten by Whoosh's codec
+    with whoosh_index.open_dir(str(tmp_path / "w3")).reader() as reader:
+        (segment, _), *_ = reader.leaf_readers()
+        assert copy_keys(segment) is None

@@ -125,6 +125,29 @@ def test_copies_fold_into_the_best_hit(stories: Path) -> None:
     assert all(hit.copies == () for hit in expanded.hits)
 
 
+def test_copies_fold_the_same_from_the_column_as_from_stored_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.searcher as searcher_module
+
+    with Indexer(tmp_path / "index") as indexer:  # two segments, copies in both
+        indexer.add(STORIES[:2])
+        indexer.add(STORIES[2:])
+
+    def pages() -> list:
+        with Searcher(tmp_path / "index") as searcher:
+            found = [searcher.search(q) for q in ("floods dera", "floods", "rice")]
+            found.append(searcher.search("floods", sort="-date"))
+            found.append(searcher.similar(STORIES[3].id))
+        return [(results.total, results.hits) for results in found]
+
+    from_column = pages()
+    assert [len(hit.copies) for _, hits in from_column for hit in hits][:2] == [2, 2]
+    # As from a segment written before copy keys had a column of their own.
+    monkeypatch.setattr(searcher_module, "copy_keys", lambda reader: None)
+    assert pages() == from_column
+
+
 def test_listing_names_the_other_sources(stories: Path) -> None:
     result = CliRunner().invoke(main, ["query", "floods dera", "--index", str(stories)])
     assert "   also in: 2 other copies (Mirror Site, Pakistan Daily)\n" in result.stdout
