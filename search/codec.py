@@ -53,6 +53,7 @@ __all__ = [
     "KEY_FIELDS",
     "Codec",
     "GatheredWords",
+    "copy_key",
     "copy_keys",
     "length_column",
     "lengths_in_memory",
@@ -116,11 +117,16 @@ _KEYS_COLUMN = "_copykeys"
 _KEYS = columns.VarBytesColumn()
 
 
+def copy_key(stored: dict) -> tuple[str, str]:
+    """A document's KEY_FIELDS values, from its stored fields."""
+    return tuple(str(stored.get(name, "")) for name in KEY_FIELDS)
+
+
 class _PerDocWriter(W3PerDocWriter):
     def finish_doc(self) -> None:
         stored = self._storedfields
         if stored:
-            keys = "\t".join(str(stored.get(name, "")) for name in KEY_FIELDS)
+            keys = "\t".join(copy_key(stored))
             self.add_column_value(_KEYS_COLUMN, _KEYS, keys.encode("utf-8"))
         super().finish_doc()
 
@@ -337,8 +343,7 @@ class _LeafMatcher(W3LeafMatcher):
         if self._data is None:
             self._read_data()
         if self._data[2] is _UNREAD:
-            tail = self._postfile.get(self._tail, self._nextoffset - self._tail)
-            tail = zlib.decompress(tail, _RAW) if self._compression else tail
+            tail = self._inflated(self._postfile.get(self._tail, self._nextoffset - self._tail))
             values = _Values(tail) if self._fixedsize is None else pickle.loads(tail)
             self._data = (*self._data[:2], values)
         if self._fixedsize is None:
@@ -347,7 +352,10 @@ class _LeafMatcher(W3LeafMatcher):
             super()._read_values()
 
     def _unpickled(self, data: bytes):
-        return pickle.loads(zlib.decompress(data, _RAW) if self._compression else data)
+        return pickle.loads(self._inflated(data))
+
+    def _inflated(self, data: bytes) -> bytes:
+        return zlib.decompress(data, _RAW) if self._compression else data
 
     def positions_of(self, docnums: list[int]) -> list[list[int]]:
         """The positions of the word in each of ``docnums`` (ascending, each holding the

@@ -289,7 +289,7 @@ class FieldsScorer:
         return self._saturated(tf)
 
     def _saturated(self, tf: float) -> float:
-        # BM25's saturation of the weighted frequency, the one copy of this arithmetic.
+        # BM25's saturation of the weighted frequency; score_postings repeats it inline.
         return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
 
 

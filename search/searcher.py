@@ -31,7 +31,7 @@ from whoosh.idsets import BitSet
 from whoosh.reading import ReaderClosed
 
 from search.analysis import name_analyzer
-from search.codec import KEY_FIELDS, copy_keys, lengths_in_memory
+from search.codec import copy_key, copy_keys, lengths_in_memory
 from search.duplicates import are_copies, group_copies
 from search.errors import (
     ArticleNotFoundError,
@@ -237,7 +237,7 @@ class Searcher:
         key_terms = engine.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
         query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         found = engine.search(query, limit=limit * 3 + 10, mask={docnum})
-        entries = [e for e in _entries(engine, found) if not are_copies(_copy_key(stored), e[2])]
+        entries = [e for e in _entries(engine, found) if not are_copies(copy_key(stored), e[2])]
         groups = [[entries[i] for i in group] for group in group_copies([e[2] for e in entries])]
         terms = frozenset(term for term, _ in key_terms)
         hits = tuple(
@@ -575,13 +575,9 @@ def _copy_keys(engine, docnums: list[int]) -> list[tuple[str, str]]:
     for docnum in docnums:
         offset, column = segments[bisect.bisect_right(starts, docnum) - 1]
         keys.append(
-            _copy_key(engine.stored_fields(docnum)) if column is None else column(docnum - offset)
+            copy_key(engine.stored_fields(docnum)) if column is None else column(docnum - offset)
         )
     return keys
-
-
-def _copy_key(stored: dict) -> tuple[str, str]:
-    return tuple(str(stored.get(name, "")) for name in KEY_FIELDS)
 
 
 def _ranked_groups(
