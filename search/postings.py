@@ -264,7 +264,8 @@ class TermPool(PostingPool):
         """Add a file's postings, its document ``i`` numbered ``numbers[i]`` here: numbers
         that increase, -1 for a document left out."""
         first = numbers[0] if numbers else 0
-        if list(numbers) == list(range(first, first + len(numbers))):
+        # A first document left out (-1) never makes the numbers consecutive.
+        if first >= 0 and list(numbers) == list(range(first, first + len(numbers))):
             self._add_consecutive(gathered, first)
         else:
             self._add_renumbered(gathered, numbers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -200,6 +201,29 @@ def test_duplicate_url_is_indexed_once(corpus: Path, tmp_path: Path) -> None:
     ]
     # Stable: the next run finds the same duplicate and changes nothing.
     assert counts(sync(tmp_path / "ix", corpus)) == (0, 0, 0, 8)
+
+
+def test_a_new_file_that_opens_with_a_duplicate_keeps_its_other_articles(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """The duplicate is left out and the article after it is written as the first
+    document of the new segment."""
+    sync(tmp_path / "ix", corpus)
+    duplicate = (corpus / "feeds" / "wire.jsonl").read_text().splitlines()[0]
+    fresh = json.dumps({"url": "https://wire.example/new", "title": "Zeppelin lands"})
+    (corpus / "feeds" / "later.jsonl").write_text(f"{duplicate}\n{fresh}\n")
+    report = sync(tmp_path / "ix", corpus)
+    assert counts(report) == (1, 0, 0, 8)
+    assert [p.reason for p in report.problems] == [
+        "duplicate id: 'https://wire.example/1' is already indexed from "
+        f"{corpus / 'feeds' / 'wire.jsonl'}"
+    ]
+    with Searcher(tmp_path / "ix") as searcher:
+        assert [h.id for h in searcher.search("zeppelin").hits] == ["https://wire.example/new"]
+        assert [h.id for h in searcher.search("sixth provincial capital").hits] == [
+            "https://wire.example/1"
+        ]
+        assert searcher.stats().articles == 9
 
 
 # The article files of the fixture corpus, relative to it.
