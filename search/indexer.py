@@ -29,6 +29,7 @@ from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR, MERGE_SMALL
 
 from search.codec import Codec, lengths_in_memory
+from search.damage import reads_index
 from search.errors import IndexBusyError, IndexCorruptError
 from search.extract import is_article_file
 from search.models import Article, Skipped, SyncReport
@@ -49,6 +50,7 @@ from search.schema import (
     document_for,
     live_count,
     live_terms,
+    stored_id,
 )
 
 __all__ = ["FileState", "Indexer"]
@@ -312,6 +314,7 @@ class Indexer:
         except (OSError, ValueError, KeyError, TypeError):
             return ""
 
+    @reads_index
     def add(self, articles: Iterable[Article]) -> int:
         """Add articles given by code, replacing any with the same id (of two given with
         one id, the later).
@@ -337,6 +340,7 @@ class Indexer:
             self._commit(writer)
         return len(documents)
 
+    @reads_index
     def delete(self, ids: Iterable[str]) -> int:
         """Delete the articles with these ids (one id may be given alone); returns how many
         were deleted."""
@@ -353,6 +357,7 @@ class Indexer:
 
     # -- syncing folders ---------------------------------------------------------------
 
+    @reads_index
     def sync(
         self,
         paths: Paths,
@@ -476,7 +481,7 @@ class _SyncRun:
                 self.tally.removed += len(self._delete_file(state))
 
     def _delete_file(self, state: FileState) -> set[str]:
-        ids = {doc["id"] for doc in self.before.documents(**{FILE_FIELD: state.key})}
+        ids = {stored_id(doc) for doc in self.before.documents(**{FILE_FIELD: state.key})}
         self._write().delete_by_term(FILE_FIELD, state.key)
         self.known_ids.difference_update(ids)
         return ids

@@ -23,6 +23,7 @@ from search.analysis import (
     url_analyzer,
 )
 from search.codec import BYTE_LENGTHS, length_column
+from search.damage import DamagedDocument
 from search.duplicates import fingerprint
 from search.models import Article
 
@@ -41,6 +42,7 @@ __all__ = [
     "live_terms",
     "make_weighting",
     "resolve_field",
+    "stored_id",
 ]
 
 # Snowball's English stop words. A long question ("what are the effects of ...") drops them,
@@ -351,11 +353,19 @@ def document_for(article: Article, file_state: str) -> dict[str, Any]:
     return {key: value for key, value in doc.items() if value not in ("", [])}
 
 
+def stored_id(stored: dict[str, Any]) -> str:
+    """The article id in a document's stored fields; DamagedDocument if there is none."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("id"), str):
+        raise DamagedDocument("a stored document has no id")
+    return stored["id"]
+
+
 def article_from_stored(stored: dict[str, Any]) -> Article:
     """Rebuild an :class:`Article` from a document's stored fields."""
+    article_id = stored_id(stored)
     date = stored.get("date")
     return Article(
-        id=stored["id"],
+        id=article_id,
         title=stored.get("title", ""),
         body=stored.get("body", ""),
         authors=tuple(stored.get("authors") or ()),

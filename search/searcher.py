@@ -32,6 +32,7 @@ from whoosh.reading import ReaderClosed
 
 from search.analysis import name_analyzer
 from search.codec import copy_key, copy_keys, lengths_in_memory
+from search.damage import reads_index
 from search.duplicates import are_copies, group_copies
 from search.errors import (
     ArticleNotFoundError,
@@ -145,6 +146,7 @@ class Searcher:
             cache = self._local.filters = _FilterCache(engine)
         return cache.get(restriction)
 
+    @reads_index
     def search(
         self,
         text: str,
@@ -211,6 +213,7 @@ class Searcher:
             facets=_facets(engine, parsed.query, allowed, facets),
         )
 
+    @reads_index
     def get(self, article_id: str) -> Article:
         """Return the whole article with this id; raises ArticleNotFoundError."""
         _check_id(article_id)
@@ -219,6 +222,7 @@ class Searcher:
             raise ArticleNotFoundError(article_id)
         return article_from_stored(stored)
 
+    @reads_index
     def similar(self, article_id: str, *, limit: int = 10) -> Results:
         """Return the articles most like the one with this id, from its key terms.
 
@@ -233,7 +237,8 @@ class Searcher:
         if docnum is None:
             raise ArticleNotFoundError(article_id)
         stored = engine.stored_fields(docnum)
-        text = f"{stored.get('title', '')}\n{stored.get('body') or stored.get('summary', '')}"
+        article = article_from_stored(stored)
+        text = f"{article.title}\n{article.body or article.summary}"
         key_terms = engine.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
         query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         found = engine.search(query, limit=limit * 3 + 10, mask={docnum})
@@ -251,6 +256,7 @@ class Searcher:
             elapsed=time.perf_counter() - started,
         )
 
+    @reads_index
     def timeline(
         self,
         text: str,
@@ -290,6 +296,7 @@ class Searcher:
             warnings=parsed.warnings,
         )
 
+    @reads_index
     def stats(self) -> IndexStats:
         """Return counts, sources, date span, size on disk and time of the last change."""
         engine = self._engine()
@@ -652,8 +659,6 @@ def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[En
 
 # Per engine searcher, the sort key of every document for "date" and "-date".
 _DATE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Past every "-date" key (the negated dates): where undated articles go.
-_UNDATED_LAST = (1 << 63) - 1
 
 
 def _date_keys(engine, sort: str) -> Sequence[int]:
@@ -666,7 +671,9 @@ def _date_keys(engine, sort: str) -> Sequence[int]:
         for segment, _ in engine.leaf_searchers():
             values.extend(_column_values(segment.reader().column_reader("date", translate=False)))
         if sort == "-date":
-            values = array("q", (_UNDATED_LAST if v == _NO_DATE else -v for v in values))
+            # Newest first, undated last, and every key an unsigned 64-bit integer, even
+            # for a value a damaged column gives.
+            values = array("Q", (v if v == _NO_DATE else _NO_DATE - 1 - v for v in values))
         keys = cached[sort] = values
     return keys
 

@@ -13,6 +13,7 @@ The long versions (hundreds of kill points, minutes of concurrent use) are in
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -25,9 +26,10 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +37,19 @@ import pytest
 from click.testing import CliRunner
 from whoosh import index as whoosh_index
 
-from search import IndexBusyError, Indexer, Searcher, check_index, extract_file
+from search import (
+    ArticleNotFoundError,
+    IndexBusyError,
+    IndexCorruptError,
+    Indexer,
+    Searcher,
+    check_index,
+    extract_file,
+)
 from search.cli import main
+from search.damage import DamagedDocument, damage
 from search.indexer import HOLDER_FILE, walk_article_files
+from search.schema import article_from_stored
 
 # The search command, run in a process of its own.
 CLI = [sys.executable, "-c", "from search.cli import main; main()"]
@@ -914,3 +926,138 @@ def test_a_refresh_that_meets_a_vanished_segment_opens_the_index_afresh(
         assert searcher.search("story").total == 6
         assert searcher.search("story").total == 6
     assert len(opened) >= 2
+
+
+def damaged_copy(index_dir: Path, target: Path, rng: random.Random, spots: int) -> Path:
+    """A copy of ``index_dir`` whose segments have ``spots`` runs of 16 random bytes
+    written over them, their size unchanged, as a bad disk leaves them."""
+    shutil.copytree(index_dir, target)
+    for segment in target.glob("*.seg"):
+        data = bytearray(segment.read_bytes())
+        for _ in range(spots):
+            at = rng.randrange(len(data) - 16)
+            data[at : at + 16] = rng.randbytes(16)
+        segment.write_bytes(bytes(data))
+    return target
+
+
+def reads_of(searcher: Searcher) -> dict[str, Callable[[], object]]:
+    """Each way a Searcher reads an index, by name."""
+    return {
+        "search": lambda: searcher.search("taliban OR oil", facets=("source", "year")),
+        "phrase": lambda: searcher.search('"provincial capital"', sort="-date", since="2000"),
+        "get": lambda: searcher.get("https://wire.example/1"),
+        "similar": lambda: searcher.similar("https://wire.example/1"),
+        "timeline": lambda: searcher.timeline("taliban"),
+        "stats": lambda: searcher.stats(),
+    }
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_damaged_segment_is_reported_as_damage_by_every_read(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    """Whatever the engine raises on damaged bytes, the caller sees IndexCorruptError
+    naming the damage and the repair, or the read works (or finds no such article: a
+    damaged id)."""
+    rng = random.Random(5)
+    outcomes: Counter[str] = Counter()
+    for trial in range(40):
+        copy = damaged_copy(index_dir, tmp_path / str(trial), rng, spots=12)
+        with Searcher(copy) as searcher:
+            for name, read in reads_of(searcher).items():
+                try:
+                    read()
+                except IndexCorruptError as exc:
+                    assert str(exc).startswith(f"the index at {copy} cannot be read (damaged: ")
+                    assert str(exc).endswith(") - rebuild it with `search index --rebuild PATH...`")
+                    outcomes[name] += 1
+                except ArticleNotFoundError:
+                    pass
+    # Every kind of read met damage in some trial (the test exercises what it claims).
+    assert set(outcomes) == {"search", "phrase", "get", "similar", "timeline", "stats"}, outcomes
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_sync_over_a_damaged_segment_reports_damage(corpus: Path, tmp_path: Path) -> None:
+    with Indexer(tmp_path / "index") as indexer:
+        indexer.sync([corpus])
+    rng = random.Random(2)
+    damaged = 0
+    for trial in range(12):
+        copy = damaged_copy(tmp_path / "index", tmp_path / str(trial), rng, spots=12)
+        for path in corpus.rglob("*.*"):
+            path.write_bytes(path.read_bytes() + b"\n")  # every file changed: all are read
+        try:
+            with Indexer(copy) as indexer:
+                indexer.sync([corpus])
+        except IndexCorruptError as exc:
+            assert "(damaged: " in str(exc)
+            damaged += 1
+    assert damaged > 0
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_a_query_on_a_damaged_index_names_the_damage_and_the_repair(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    copy = damaged_copy(index_dir, tmp_path / "copy", random.Random(0), spots=0)
+    for segment in copy.glob("*.seg"):  # every byte of the postings and terms, flipped
+        data = bytearray(segment.read_bytes())
+        data[64:-4096] = bytes(255 - b for b in data[64:-4096])
+        segment.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["query", "flood", "--index", str(copy)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert re.fullmatch(
+        rf"error: the index at {re.escape(str(copy))} cannot be read \(damaged: \w+: .*\) - "
+        r"rebuild it with `search index --rebuild PATH\.\.\.`\n",
+        result.stderr,
+    ), result.stderr
+
+
+def test_an_error_that_is_not_damage_still_escapes(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the searcher's own code is not blamed on the index."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr("search.searcher._ranked_groups", broken)
+    with Searcher(index_dir) as searcher, pytest.raises(KeyError, match="a bug"):
+        searcher.search("flood")
+
+
+def test_stored_fields_without_an_id_are_damage() -> None:
+    for stored in ({}, {"id": 7, "title": "x"}, ["id"]):
+        with pytest.raises(DamagedDocument, match="a stored document has no id"):
+            article_from_stored(stored)  # type: ignore[arg-type]
+    assert damage(DamagedDocument("a stored document has no id")) == (
+        "damaged: DamagedDocument: a stored document has no id"
+    )
+    assert damage(KeyError("title")) is None
+
+
+def test_a_full_disk_is_not_called_damage() -> None:
+    def throw(exc: Exception) -> None:
+        raise exc
+
+    # ``throw`` as if defined in the engine's file reader: its frame names that module.
+    engine_throw = types.FunctionType(throw.__code__, {"__name__": "whoosh.filedb.structfile"})
+
+    def raised_in_the_engine(exc: Exception) -> Exception:
+        try:
+            engine_throw(exc)
+        except Exception as raised:  # noqa: BLE001 - the exception, with its traceback
+            return raised
+        raise AssertionError("not raised")
+
+    full = raised_in_the_engine(OSError(errno.ENOSPC, "No space left on device"))
+    assert damage(full) is None
+    bad_seek = raised_in_the_engine(OSError(errno.EINVAL, "Invalid argument"))
+    assert damage(bad_seek) == "damaged: OSError: [Errno 22] Invalid argument"
+    assert damage(raised_in_the_engine(IndexError("list index out of range"))) == (
+        "damaged: IndexError: list index out of range"
+    )
