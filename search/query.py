@@ -49,6 +49,7 @@ from search.schema import (
     DEFAULT_FIELD_BOOSTS,
     FIELD_ALIASES,
     QUERY_STOP_WORDS,
+    added_in_order,
     build_schema,
     resolve_field,
 )
@@ -1539,15 +1540,16 @@ def _tree_sum(parts: list[float]) -> float:
 
 def _union_scores(query: _Union, searcher, weighting, only: _Docs = None) -> _Scored | None:
     """As _Union._matcher computes them: clause by clause, in order."""
-    totals: dict[int, float] = {}
+    clauses = []
     for sub in query.subqueries:
         found = _scores(sub, searcher, weighting, only)
         if found is None:
             return None
-        for docnum, score in found[0].items():
-            totals[docnum] = totals.get(docnum, 0.0) + score
-    scores = {docnum: total * query.boost for docnum, total in totals.items()}
-    return scores, "_ScoredDocs" if scores else "NullMatcher"
+        clauses.append(found[0])
+    totals = added_in_order(clauses)
+    if query.boost != 1.0:
+        totals = {docnum: total * query.boost for docnum, total in totals.items()}
+    return totals, "_ScoredDocs" if totals else "NullMatcher"
 
 
 class _Sum:

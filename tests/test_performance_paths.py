@@ -218,14 +218,18 @@ def wordy_story(n: int) -> Article:
     )
 
 
+@pytest.mark.parametrize("segments", [1, 2])
 def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, segments: int
 ) -> None:
     import search.searcher as searcher_module
 
     with Indexer(tmp_path / "ix") as indexer:
-        indexer.add(wordy_story(n) for n in range(60))
-        indexer.add(wordy_story(n) for n in range(60, 120))
+        if segments == 1:
+            indexer.add(wordy_story(n) for n in range(120))
+        else:
+            indexer.add(wordy_story(n) for n in range(60))
+            indexer.add(wordy_story(n) for n in range(60, 120))
         indexer.delete(f"wordy-{n}" for n in range(0, 120, 7))  # deleted, not merged
     queries = [
         *WORDY,
@@ -234,6 +238,8 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         "crude output fell rose",
         "opec story3 nothing",
         "oil OR gas",
+        "oil OR gas OR price",
+        "market OR rally OR bank OR rate OR story5",
         "(oil OR gas) bank",
         "oil AND (rate OR cut)",
         "what is the market doing with oil prices and bank rate cuts today",
@@ -287,6 +293,20 @@ def test_phrase_words_are_added_up_as_whooshs_tree_of_intersections() -> None:
     for parts in ([1e16, 1.0, 1.0], [1.0, 1e16, -1e16, 1.0]):
         assert _tree_sum(parts) == make_binary_tree(Part, [Part(p) for p in parts])
     assert (_tree_sum([1e16, 1.0, 1.0]), _tree_sum([1.0, 1e16, -1e16, 1.0])) == (1e16 + 2, 0.0)
+
+
+def test_scores_are_added_in_the_order_of_their_clauses() -> None:
+    from search.schema import added_in_order
+
+    # Left to right, 1e16 + 1.0 rounds back to 1e16 at each step; any other order
+    # of three gives 1e16 + 2.
+    assert added_in_order([{7: 1e16}, {7: 1.0}, {7: 1.0}]) == {7: 1e16}
+    assert added_in_order([{7: 1.0}, {7: 1.0}, {7: 1e16}]) == {7: 1e16 + 2}
+    # Two in either order give the same sums; every document is kept.
+    small, large = {1: 0.1, 5: 1e16}, {1: 0.2, 2: 0.3, 5: 1.0, 9: 0.4}
+    expected = {1: 0.1 + 0.2, 2: 0.3, 5: 1e16 + 1.0, 9: 0.4}
+    assert added_in_order([small, large]) == added_in_order([large, small]) == expected
+    assert added_in_order([]) == {}
 
 
 @pytest.mark.parametrize(
