@@ -1488,10 +1488,9 @@ def _phrase_scores(phrase: wq.Phrase, searcher, weighting, only: _Docs = None) -
     for ids, _ in postings:
         common.intersection_update(ids)
     found = _in_sequence(reader, fieldname, words, sorted(common))
-    parts, kept = [], set(found).__contains__
+    parts = []
     for word, (ids, weights) in zip(words, postings):
-        ids, weights = _restricted(ids, weights, kept)
-        scores = _weighed(searcher, weighting, fieldname, word, ids, weights)
+        scores = _weighed(searcher, weighting, fieldname, word, found, _picked(ids, weights, found))
         if scores is None:
             return None
         parts.append(scores)
@@ -1633,6 +1632,16 @@ def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]
     if deleted:
         ids, weights = _restricted(ids, weights, lambda docnum: docnum not in deleted)
     return ids, weights, kind
+
+
+def _picked(ids: list[int], weights: list[float], docnums: list[int]) -> list[float]:
+    """The weights of ``docnums`` (ascending, all in ``ids``), found by bisection: a
+    phrase's few documents among thousands of postings."""
+    picked, start = [], 0
+    for docnum in docnums:
+        start = bisect.bisect_left(ids, docnum, start)
+        picked.append(weights[start])
+    return picked
 
 
 def _restricted(ids: list[int], weights: list[float], keep) -> tuple[list[int], list[float]]:
