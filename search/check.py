@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from stat import S_ISREG
 from typing import Any
 
+from whoosh import fields
 from whoosh import index as whoosh_index
 
+from search.codec import check_term_order, copy_keys, read_postings, segment_postings
 from search.errors import ExtractError, IndexNotFoundError
 from search.extract import extract_file
 from search.indexer import (
@@ -259,7 +261,8 @@ class _Check:
             yield SegmentReport(name, read, leaf.doc_count_all() - leaf.doc_count())
 
     def _read_segment(self, leaf) -> int:
-        """Read every live stored document and walk the term dictionary; return the count."""
+        """Read every live stored document, every word and its postings and every
+        column; return the count of documents."""
         read = 0
         for stored in leaf.all_stored_fields():
             article_id = stored.get("id")
@@ -268,8 +271,19 @@ class _Check:
             self.ids[article_id] += 1
             self.from_code += not stored.get("path")
             read += 1
-        for _ in leaf.all_terms():
-            pass
+        schema = leaf.schema
+        for fieldname, word, listed, matcher in segment_postings(leaf):
+            if not isinstance(schema[fieldname], fields.NUMERIC):  # (a number's is shifted)
+                schema[fieldname].from_bytes(word)  # as a query's expansion reads a word
+            if (fieldname, word) not in leaf:  # listed in order, not found by its hash
+                raise ValueError(f"{fieldname}:{word!r} is listed but cannot be looked up")
+            found = read_postings(matcher, leaf.doc_count_all())
+            if found != listed:
+                raise ValueError(
+                    f"{fieldname}:{word!r} has {found} postings, the term table says {listed}"
+                )
+        check_term_order(leaf)
+        _read_columns(leaf)
         return read
 
     def _file_states(self) -> dict[str, FileState]:
@@ -306,6 +320,21 @@ class _Check:
             else:
                 unreadable.append((path, reason))
         return new, unreadable
+
+
+def _read_columns(leaf) -> None:
+    """Read every value of the segment's columns (dates, sort keys, copy keys), decoded
+    as a search decodes them. A document without a value holds the field's default,
+    which a search never decodes (an undated article's is past every date)."""
+    for name, field in leaf.schema.items():
+        if field.column_type is not None and leaf.has_column(name):
+            missing = getattr(field, "default", None)
+            for value in leaf.column_reader(name, translate=False):
+                if value != missing:
+                    field.from_column_value(value)
+    keys = copy_keys(leaf)
+    for docnum in range(leaf.doc_count_all()) if keys is not None else ():
+        keys(docnum)
 
 
 def _compare_states(states: dict[str, FileState]) -> tuple[list[str], list[str]]:

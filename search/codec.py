@@ -44,6 +44,7 @@ from whoosh.codec.whoosh3 import (
     W3PostingsWriter,
     W3TermInfo,
 )
+from whoosh.filedb import filetables
 from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -53,10 +54,13 @@ __all__ = [
     "KEY_FIELDS",
     "Codec",
     "GatheredWords",
+    "check_term_order",
     "copy_key",
     "copy_keys",
     "length_column",
     "lengths_in_memory",
+    "read_postings",
+    "segment_postings",
 ]
 
 # Posting lists shorter than this are kept in the term table.
@@ -425,6 +429,72 @@ class _Values:
             raise IndexError(index)
         start = self._start
         return self._data[start + self._ends[index] : start + self._ends[index + 1]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        data, start = self._data, self._start
+        return (data[start + a : start + b] for a, b in itertools.pairwise(self._ends))
+
+
+def check_term_order(reader) -> None:
+    """Raise ValueError unless the sorted index of segment ``reader``'s term table (which
+    a prefix, a range or a fuzzy word searches) points at its words, in order."""
+    if not hasattr(reader, "_terms"):
+        return  # an empty index's reader has no term table
+    table = reader._terms._tindex
+    starts = [keypos - filetables._lengths.size for keypos, _, _, _ in table._ranges()]
+    size = table.indexsize
+    indexed = [table._get_pos(table.indexbase + n * size) for n in range(table.indexlen)]
+    if indexed != starts:
+        raise ValueError("the sorted index of the term table does not point at its words")
+
+
+def segment_postings(reader) -> Iterator[tuple[str, bytes, int, object]]:
+    """Every word of segment ``reader`` as (field name, word, the number of documents
+    the term table gives, a matcher of its postings, deleted documents included), the
+    term table read once in its order."""
+    if not hasattr(reader, "_terms"):
+        return  # an empty index's reader has no term table
+    terms = reader._terms
+    schema = reader.schema
+    for (fieldname, word), info in terms.items():
+        format_ = schema[fieldname].format
+        matcher = terms._codec.postings_reader(terms._postfile, info, format_)
+        yield fieldname, word, info.doc_frequency(), matcher
+
+
+def read_postings(matcher, doc_limit: int) -> int:
+    """Decode every posting ``matcher`` (a term's list, deletions included) holds: ids,
+    weights and positions. Returns their number; raises ValueError where the list
+    contradicts itself (ids not ascending or past ``doc_limit``, a block unlike its
+    header). Read a block at a time where the list is in blocks."""
+    format_ = matcher.format if isinstance(matcher, _LeafMatcher) else matcher._format
+    decode = None
+    if format_ is not None and format_.supports("positions"):
+        decode = (
+            _decode_positions if type(format_) is formats.Positions else format_.decode_positions
+        )
+    count, last = 0, -1
+    while matcher.is_active():
+        if isinstance(matcher, _LeafMatcher):
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            ids, weights, values = matcher._ids, matcher._weights, matcher._values
+            if not len(ids) == len(weights) == len(values) == matcher._blocklength:
+                raise ValueError("a block of postings holds fewer postings than it says")
+            if ids[-1] != matcher._maxid:
+                raise ValueError("a block of postings ends on another id than it says")
+            matcher._next_block()
+        else:
+            ids, weights, values = [matcher.id()], [matcher.weight()], [matcher.value()]
+            matcher.next()
+        ascending = all(a < b for a, b in itertools.pairwise(ids))
+        if ids[0] <= last or ids[-1] >= doc_limit or not ascending:
+            raise ValueError("posting ids out of order or past the last document")
+        for value in values if decode is not None else ():
+            decode(value)
+        count, last = count + len(ids), ids[-1]
+    return count
 
 
 class _InlinedMatcher(ListMatcher):

