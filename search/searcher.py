@@ -654,12 +654,30 @@ def _by_date(engine, scored: dict[int, float], sort: str, limit: int) -> list[En
     """The first ``limit`` of ``scored`` in date order, as Whoosh's sorting collector
     orders them: by the date column's key (see _sort_key), then document number."""
     keys = _date_keys(engine, sort)
-    first = heapq.nsmallest(limit, scored, key=lambda docnum: (keys[docnum], docnum))
+    if len(scored) ** 2 >= limit * len(keys):
+        # Many matches: walking every document in date order meets ``limit`` of them in
+        # about limit * documents / matches steps, fewer than a heap over the matches.
+        in_order = (docnum for docnum in _date_ordered(engine, sort) if docnum in scored)
+        first = list(itertools.islice(in_order, limit))
+    else:
+        first = heapq.nsmallest(limit, scored, key=lambda docnum: (keys[docnum], docnum))
     return _with_keys(engine, [(docnum, 0.0) for docnum in first])
 
 
-# Per engine searcher, the sort key of every document for "date" and "-date".
+# Per engine searcher, the sort key of every document for "date" and "-date", and the
+# documents in that order (keyed by the sort and "order").
 _DATE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _date_ordered(engine, sort: str) -> Sequence[int]:
+    """Every document number of ``engine`` in the order of ``sort``, then by number,
+    sorted once per engine searcher (20,841 documents: about 10 ms)."""
+    cached = _DATE_KEYS.setdefault(engine, {})
+    order = cached.get((sort, "order"))
+    if order is None:
+        keys = _date_keys(engine, sort)
+        order = cached[sort, "order"] = array("I", sorted(range(len(keys)), key=keys.__getitem__))
+    return order
 
 
 def _date_keys(engine, sort: str) -> Sequence[int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import heapq
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -263,21 +264,74 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
         "oil~",
     ]
 
-    def ranked(**options) -> list:
+    def ranked(limit: int = 40, **options) -> list:
         with Searcher(tmp_path / "ix") as searcher:
             return [
                 (found.total, [(hit.id, hit.score) for hit in found.hits])
-                for found in (searcher.search(q, limit=40, **options) for q in queries)
+                for found in (searcher.search(q, limit=limit, **options) for q in queries)
             ]
 
     def every_way() -> list:
         dated = {"since": "2021-03-05", "until": "2021-03-12"}
-        return [*ranked(), *ranked(**dated), *ranked(sort="-date"), *ranked(sort="date", **dated)]
+        return [
+            *ranked(),
+            *ranked(**dated),
+            *ranked(sort="-date"),
+            *ranked(sort="date", **dated),
+            *ranked(limit=120, sort="date"),  # the undated, all alike, last by number
+        ]
 
     fast = every_way()
     monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
     assert every_way() == fast
     assert sum(total for total, _ in fast) > 2000
+
+
+def test_sorting_by_date_orders_as_whooshs_sorting_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many matches are taken walking every document in date order; few, from a heap.
+    Both order as Whoosh does: by date, the undated last, equal dates by number."""
+    import search.searcher as searcher_module
+
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(
+                id=f"dated-{n}",
+                title=f"market {'rare' if n % 15 == 0 else 'common'}",
+                body=f"market story number {n} of {n * 7 % 31} words",
+                date=None if n % 5 == 0 else day(n % 9),  # nine days, many alike
+            )
+            for n in range(300)
+        )
+    walked, heaped = [], []
+    monkeypatch.setattr(
+        searcher_module, "_date_ordered", _recording(searcher_module._date_ordered, walked)
+    )
+    monkeypatch.setattr(searcher_module.heapq, "nsmallest", _recording(heapq.nsmallest, heaped))
+
+    def pages() -> list:
+        with Searcher(tmp_path / "ix") as searcher:
+            return [
+                [hit.id for hit in searcher.search(q, sort=s, page=p, all_copies=True).hits]
+                for q in ("market", "rare")
+                for s in ("date", "-date")
+                for p in (1, 3, 25)
+            ]
+
+    fast = pages()
+    assert walked and heaped  # "market" (300 matches) walks, "rare" (20) takes a heap
+    assert fast[0] == [f"dated-{n}" for n in (9, 18, 27, 36, 54, 63, 72, 81, 99, 108)]
+    monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
+    assert pages() == fast
+
+
+def _recording(function, calls: list):
+    def recorded(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return recorded
 
 
 def test_phrase_words_are_added_up_as_whooshs_tree_of_intersections() -> None:
