@@ -1417,11 +1417,8 @@ def _across_scores(query: _AcrossFields, searcher, weighting, only: _Docs = None
         return None
     live = []
     for term in query.subqueries:
-        ids, weights, _ = _postings(searcher.reader(), term.fieldname, term.text)
-        if ids:
-            # A field counts as found (its idf is the scorer's) before any restriction.
-            if only is not None:
-                ids, weights = _restricted(ids, weights, only.__contains__)
+        ids, weights, _, found = _postings_within(searcher.reader(), term, only)
+        if found:  # a field counts as found (its idf is the scorer's) before restriction
             live.append((term, ids, weights))
     if not live:
         return {}, "NullMatcher"
@@ -1435,11 +1432,9 @@ def _across_scores(query: _AcrossFields, searcher, weighting, only: _Docs = None
 
 def _term_scores(term: wq.Term, searcher, weighting, only: _Docs = None) -> _Scored | None:
     """As Term.matcher and the weighting's scorer for one field compute them."""
-    ids, weights, kind = _postings(searcher.reader(), term.fieldname, term.text)
-    if not ids:
+    ids, weights, kind, found = _postings_within(searcher.reader(), term, only)
+    if not found:
         return {}, "NullMatcher"
-    if only is not None:
-        ids, weights = _restricted(ids, weights, only.__contains__)
     btext = searcher.schema[term.fieldname].to_bytes(term.text)
     scores = _weighed(searcher, weighting, term.fieldname, btext, ids, weights)
     if scores is None:
@@ -1634,6 +1629,62 @@ def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]
     return ids, weights, kind
 
 
+def _postings_within(
+    reader, term: wq.Term, only: _Docs
+) -> tuple[list[int], list[float], str, bool]:
+    """_postings() of ``term`` restricted to the documents in ``only`` (all of them when
+    None), and whether the term has any live posting before the restriction."""
+    if only is not None:
+        picked = _picked_blocks(reader, term.fieldname, term.text, only)
+        if picked is not None and picked[0]:
+            return (*picked, True)
+    ids, weights, kind = _postings(reader, term.fieldname, term.text)
+    found = bool(ids)
+    if only is not None and ids:
+        ids, weights = _within(ids, weights, only)
+    return ids, weights, kind, found
+
+
+def _picked_blocks(
+    reader, fieldname: str, text: str, only: set[int] | frozenset[int]
+) -> tuple[list[int], list[float], str] | None:
+    """_postings() of the documents in ``only``, when they are few beside the term's:
+    a block is decoded only if one of them may be in it (by its header's last id).
+    None when the list is not in blocks or ``only`` is not few."""
+    try:
+        btext = reader.schema[fieldname].to_bytes(text)
+    except (KeyError, ValueError):
+        return None
+    if (fieldname, btext) not in reader or len(only) * 4 >= reader.doc_frequency(fieldname, btext):
+        return None
+    matcher = reader.postings(fieldname, btext)
+    kind = type(matcher).__name__
+    deleted = frozenset()
+    if isinstance(matcher, FilterMatcher):
+        matcher, deleted = matcher.child, matcher._ids
+    if not isinstance(matcher, W3LeafMatcher):
+        return None
+    wanted = sorted(only)
+    ids: list[int] = []
+    weights: list[float] = []
+    at = 0
+    while matcher.is_active() and at < len(wanted):
+        last = matcher._maxid
+        if wanted[at] <= last:
+            matcher._read_ids()
+            matcher._read_weights()
+            block, start = matcher._ids, 0
+            while at < len(wanted) and wanted[at] <= last:
+                docnum = wanted[at]
+                start = bisect.bisect_left(block, docnum, start)
+                if start < len(block) and block[start] == docnum and docnum not in deleted:
+                    ids.append(docnum)
+                    weights.append(matcher._weights[start])
+                at += 1
+        matcher._next_block()
+    return ids, weights, kind
+
+
 def _picked(ids: list[int], weights: list[float], docnums: list[int]) -> list[float]:
     """The weights of ``docnums`` (ascending, all in ``ids``), found by bisection: a
     phrase's few documents among thousands of postings."""
@@ -1642,6 +1693,23 @@ def _picked(ids: list[int], weights: list[float], docnums: list[int]) -> list[fl
         start = bisect.bisect_left(ids, docnum, start)
         picked.append(weights[start])
     return picked
+
+
+def _within(ids: list[int], weights: list[float], only: _Docs) -> tuple[list[int], list[float]]:
+    """The postings of the documents in ``only``. Few of them among many postings (an
+    AND's second word, a short date range) are found by bisection; else every posting
+    is looked up."""
+    if len(only) * 4 >= len(ids):
+        return _restricted(ids, weights, only.__contains__)
+    kept_ids, kept_weights, start, end = [], [], 0, len(ids)
+    for docnum in sorted(only):
+        start = bisect.bisect_left(ids, docnum, start)
+        if start == end:
+            break
+        if ids[start] == docnum:
+            kept_ids.append(docnum)
+            kept_weights.append(weights[start])
+    return kept_ids, kept_weights
 
 
 def _restricted(ids: list[int], weights: list[float], keep) -> tuple[list[int], list[float]]:

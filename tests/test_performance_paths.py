@@ -326,6 +326,64 @@ def test_sorting_by_date_orders_as_whooshs_sorting_collector(
     assert pages() == fast
 
 
+def test_a_rare_word_reads_only_the_blocks_of_a_common_one_that_may_hold_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'common rare': the few stories with "rare" are looked up in the blocks of
+    "common" (every story, five blocks) that may hold them; the scores, totals and
+    order are Whoosh's, deleted stories left out."""
+    import search.searcher as searcher_module
+
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(
+                id=f"block-{n}",
+                title="common" if n % 3 else "other",
+                body=f"common words {'rare ' * (n % 4) if n % 97 == 0 else ''}story {n}",
+                date=day(n),
+            )
+            for n in range(640)
+        )
+        # One of the five with "rare", and one in the dates searched below.
+        indexer.delete(["block-194", "block-1"])
+    queries = ["common rare", "rare common", "rare", "common", "common story"]
+
+    def ranked() -> list:
+        with Searcher(tmp_path / "ix") as searcher:
+            return [
+                (found.total, [(hit.id, hit.score) for hit in found.hits])
+                for q in queries
+                for found in (
+                    searcher.search(q, all_copies=True),
+                    searcher.search(q, all_copies=True, since="2021-03-02", until="2021-03-03"),
+                )
+            ]
+
+    import search.query as query_module
+
+    picked: list = []
+    monkeypatch.setattr(
+        query_module, "_picked_blocks", _returning(query_module._picked_blocks, picked)
+    )
+    fast = ranked()
+    assert [total for total, _ in fast[:2]] == [4, 1]
+    assert sum(result is not None for result in picked) >= 4  # the path is taken
+    with Searcher(tmp_path / "ix") as searcher:  # a deleted story is never picked
+        reader = searcher._engine().reader()
+        ids, _, kind = query_module._picked_blocks(reader, "body", "common", {1, 2, 300})
+        assert (ids, kind) == ([2, 300], "FilterMatcher")
+    monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
+    assert ranked() == fast
+
+
+def _returning(function, results: list):
+    def recorded(*args, **kwargs):
+        results.append(function(*args, **kwargs))
+        return results[-1]
+
+    return recorded
+
+
 def _recording(function, calls: list):
     def recorded(*args, **kwargs):
         calls.append(args)
