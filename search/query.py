@@ -1476,12 +1476,7 @@ def _phrase_scores(phrase: wq.Phrase, searcher, weighting, only: _Docs = None) -
         return {}, "NullMatcher"
     if any((fieldname, word) not in reader for word in words):
         return {}, "NullMatcher"
-    postings = [_postings(reader, fieldname, text)[:2] for text in phrase.words]
-    common = set(min((ids for ids, _ in postings), key=len))
-    if only is not None:
-        common &= only
-    for ids, _ in postings:
-        common.intersection_update(ids)
+    postings, common = _common_postings(reader, fieldname, phrase.words, words, only)
     found = _in_sequence(reader, fieldname, words, sorted(common))
     parts = []
     for word, (ids, weights) in zip(words, postings):
@@ -1493,6 +1488,34 @@ def _phrase_scores(phrase: wq.Phrase, searcher, weighting, only: _Docs = None) -
     if phrase.boost != 1.0:
         return {d: score * phrase.boost for d, score in totals.items()}, "WrappingMatcher"
     return totals, "SpanNear2Matcher"
+
+
+def _common_postings(
+    reader, fieldname: str, texts: list[str], words: list[bytes], only: _Docs
+) -> tuple[list[tuple[list[int], list[float]]], set[int]]:
+    """Each word's postings, and the documents (in ``only``) that hold every word. The
+    rarest word is read whole; each other word only where the documents found so far
+    may be (_picked_blocks), so "unocal corp" decodes few blocks of "corp"."""
+    frequencies = [reader.doc_frequency(fieldname, word) for word in words]
+    postings: list[tuple[list[int], list[float]]] = [([], [])] * len(words)
+    common: set[int] | None = None
+    for index in sorted(range(len(words)), key=frequencies.__getitem__):
+        if common is None:
+            ids, weights, _ = _postings(reader, fieldname, texts[index])
+            common = set(ids)
+            if only is not None:
+                common &= only
+        elif common:
+            picked = _picked_blocks(reader, fieldname, texts[index], common)
+            if picked is None:
+                ids, weights = _within(*_postings(reader, fieldname, texts[index])[:2], common)
+            else:
+                ids, weights = picked[:2]
+            common.intersection_update(ids)
+        else:
+            ids, weights = [], []
+        postings[index] = (ids, weights)
+    return postings, common or set()
 
 
 def _in_sequence(reader, fieldname: str, words: list[bytes], docnums: list[int]) -> list[int]:

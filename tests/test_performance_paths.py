@@ -347,6 +347,7 @@ def test_a_rare_word_reads_only_the_blocks_of_a_common_one_that_may_hold_it(
         # One of the five with "rare", and one in the dates searched below.
         indexer.delete(["block-194", "block-1"])
     queries = ["common rare", "rare common", "rare", "common", "common story"]
+    queries += ['"words rare"', '"rare rare story"', '"common words"', '"story common"']
 
     def ranked() -> list:
         with Searcher(tmp_path / "ix") as searcher:
