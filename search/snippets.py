@@ -18,9 +18,10 @@ __all__ = ["make_snippet"]
 
 SNIPPET_CHARS = 240
 
-# Where TOKEN_PATTERN starts a word: after no word character, nor one and a joining mark
-# (the "S" of "U.S" is inside the word).
-_WORD_START = r"(?<!\w)(?<!\w['\u2019.])"
+# After a word's first character, the lookbehinds that make it a word's start under
+# TOKEN_PATTERN: no word character before it, nor one and a joining mark (the "S" of
+# "U.S" is inside the word). Then the rest of TOKEN_PATTERN ("\w+..." is "\w\w*...").
+_STARTED_WORD = r"(?<!\w.)(?<!\w['\u2019.].)\w*" + TOKEN_PATTERN.removeprefix(r"\w+")
 _SPACE = re.compile(r"\s+")
 _ANALYZER = text_analyzer()
 
@@ -55,10 +56,18 @@ def _candidates(firsts: frozenset[str]) -> re.Pattern[str]:
     analyzed; analyzing every word took half of a snippet's time.
 
     The letters are matched ignoring case, and the accented letters that fold to them
-    are added (tests/test_experience.py checks every letter Python knows)."""
+    are added (tests/test_experience.py checks every letter Python knows). The pattern
+    starts with them, the check that a word starts there after: the scan then jumps
+    from letter to letter, twice as fast as checking every place first."""
     letters = set(firsts) | {char for char, first in _FOLDED_FIRST.items() if first in firsts}
-    allowed = "".join(sorted(map(re.escape, letters)))
-    return re.compile(rf"{_WORD_START}(?=[{allowed}]){TOKEN_PATTERN}", re.IGNORECASE)
+    allowed = "".join(sorted(re.escape(char) for char in letters if _WORD_CHAR.match(char)))
+    if not allowed:  # no term, or only an empty one
+        return _NOTHING
+    return re.compile(rf"[{allowed}]{_STARTED_WORD}", re.IGNORECASE)
+
+
+_WORD_CHAR = re.compile(r"\w")
+_NOTHING = re.compile(r"(?!)")
 
 
 def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
