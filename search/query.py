@@ -1661,6 +1661,7 @@ def _postings_within(
         picked = _picked_blocks(reader, term.fieldname, term.text, only)
         if picked is not None and picked[0]:
             return (*picked, True)
+        # Nothing picked cannot tell whether the term has live postings elsewhere.
     ids, weights, kind = _postings(reader, term.fieldname, term.text)
     found = bool(ids)
     if only is not None and ids:
