@@ -169,12 +169,17 @@ def check_index(
     *,
     files: bool = True,
     follow_symlinks: bool = False,
+    postings: bool = True,
 ) -> CheckReport:
     """Verify the index at ``index_dir`` and compare it with the files on disk.
 
     ``paths`` are the folders (and files) the index is built from: new files are looked
     for everywhere below them. Without ``paths``, below the folders that hold indexed
     files (sibling folders replaced by their parent). The index is only read.
+
+    Every stored document is read; with ``postings`` (the default) also every word, its
+    postings and every column, which finds the damage a search would meet and takes
+    most of the time (5.5 s against 0.6 s for 20,841 articles).
 
     Returns a :class:`CheckReport`; an index that cannot be opened at all is reported
     as damaged. Raises :class:`~search.errors.IndexNotFoundError` when there is no
@@ -195,7 +200,8 @@ def check_index(
             folders=tuple(os.path.abspath(p) for p in given),
         )
     try:
-        return _Check(path, ix, reader).run(given, files=files, follow_symlinks=follow_symlinks)
+        check = _Check(path, ix, reader, postings=postings)
+        return check.run(given, files=files, follow_symlinks=follow_symlinks)
     finally:
         reader.close()
 
@@ -203,7 +209,7 @@ def check_index(
 class _Check:
     """One verification: reads the index once, then compares it with the disk."""
 
-    def __init__(self, path: str, ix: whoosh_index.Index, reader) -> None:
+    def __init__(self, path: str, ix: whoosh_index.Index, reader, *, postings: bool) -> None:
         self.path = path
         self.ix = ix
         self.reader = reader
@@ -211,6 +217,7 @@ class _Check:
         self.notes: list[str] = []
         self.ids: Counter[str] = Counter()
         self.from_code = 0
+        self.postings = postings
 
     def run(self, given: list[str], *, files: bool, follow_symlinks: bool) -> CheckReport:
         segments = tuple(self._segments())
@@ -261,8 +268,8 @@ class _Check:
             yield SegmentReport(name, read, leaf.doc_count_all() - leaf.doc_count())
 
     def _read_segment(self, leaf) -> int:
-        """Read every live stored document, every word and its postings and every
-        column; return the count of documents."""
+        """Read every live stored document and, unless told not to, every word and its
+        postings and every column; return the count of documents."""
         read = 0
         for stored in leaf.all_stored_fields():
             article_id = stored.get("id")
@@ -271,6 +278,12 @@ class _Check:
             self.ids[article_id] += 1
             self.from_code += not stored.get("path")
             read += 1
+        if self.postings:
+            self._read_words(leaf)
+        return read
+
+    def _read_words(self, leaf) -> None:
+        """Read every word, its postings, the term table's order and every column."""
         schema = leaf.schema
         for fieldname, word, listed, matcher in segment_postings(leaf):
             if not isinstance(schema[fieldname], fields.NUMERIC):  # (a number's is shifted)
@@ -284,7 +297,6 @@ class _Check:
                 )
         check_term_order(leaf)
         _read_columns(leaf)
-        return read
 
     def _file_states(self) -> dict[str, FileState]:
         """The live file states recorded in the index, by path."""

