@@ -365,9 +365,7 @@ class _LeafMatcher(W3LeafMatcher):
         """The positions of the word in each of ``docnums`` (ascending, each holding the
         word), read a block at a time: a skip_to() and a value_as() per document took
         twice as long for a phrase of common words."""
-        decode = self.format.decode_positions
-        if type(self.format) is formats.Positions:
-            decode = _decode_positions
+        decode = _positions_decoder(self.format)
         found = []
         for docnum in docnums:
             while docnum > self._maxid:
@@ -393,6 +391,13 @@ class _LeafMatcher(W3LeafMatcher):
             self._i = bisect.bisect_left(self._ids, targetid, self._i)
             if self._i == self._blocklength:
                 self._next_block()
+
+
+def _positions_decoder(format_) -> Callable[[bytes], list[int]]:
+    """The function decoding a value of ``format_`` (one with positions) to positions."""
+    if type(format_) is formats.Positions:
+        return _decode_positions
+    return format_.decode_positions
 
 
 def _decode_positions(value: bytes) -> list[int]:
@@ -470,9 +475,7 @@ def read_postings(matcher, doc_limit: int) -> int:
     format_ = matcher.format if isinstance(matcher, _LeafMatcher) else matcher._format
     decode = None
     if format_ is not None and format_.supports("positions"):
-        decode = (
-            _decode_positions if type(format_) is formats.Positions else format_.decode_positions
-        )
+        decode = _positions_decoder(format_)
     count, last = 0, -1
     while matcher.is_active():
         if isinstance(matcher, _LeafMatcher):
