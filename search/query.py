@@ -1478,9 +1478,9 @@ def _phrase_scores(phrase: wq.Phrase, searcher, weighting, only: _Docs = None) -
         return {}, "NullMatcher"
     postings, common = _common_postings(reader, fieldname, phrase.words, words, only)
     found = _in_sequence(reader, fieldname, words, sorted(common))
-    parts = []
+    parts, held = [], set(found)
     for word, (ids, weights) in zip(words, postings):
-        scores = _weighed(searcher, weighting, fieldname, word, found, _picked(ids, weights, found))
+        scores = _weighed(searcher, weighting, fieldname, word, *_within(ids, weights, held))
         if scores is None:
             return None
         parts.append(scores)
@@ -1619,19 +1619,10 @@ def _and_scores(query: wq.And, searcher, weighting, only: _Docs = None) -> _Scor
 def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float], str]:
     """The live documents holding a term, its weight (count) in each, and the class of
     the matcher that reads them."""
-    if fieldname not in reader.schema:
+    opened = _opened(reader, fieldname, text)
+    if opened is None:
         return [], [], "NullMatcher"
-    try:
-        btext = reader.schema[fieldname].to_bytes(text)
-    except ValueError:
-        return [], [], "NullMatcher"
-    if (fieldname, btext) not in reader:
-        return [], [], "NullMatcher"
-    matcher = reader.postings(fieldname, btext)
-    kind = type(matcher).__name__
-    deleted = frozenset()
-    if isinstance(matcher, FilterMatcher):
-        matcher, deleted = matcher.child, matcher._ids
+    matcher, kind, deleted, _ = opened
     ids: list[int] = []
     weights: list[float] = []
     if isinstance(matcher, W3LeafMatcher):
@@ -1650,6 +1641,26 @@ def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]
     if deleted:
         ids, weights = _restricted(ids, weights, lambda docnum: docnum not in deleted)
     return ids, weights, kind
+
+
+def _opened(reader, fieldname: str, text: str) -> tuple | None:
+    """A term's matcher in segment ``reader`` without the filter of deleted documents:
+    (matcher, the class of the matcher Whoosh reads with, the deleted documents, the
+    term as bytes); None when the segment does not hold the term."""
+    if fieldname not in reader.schema:
+        return None
+    try:
+        btext = reader.schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None
+    if (fieldname, btext) not in reader:
+        return None
+    matcher = reader.postings(fieldname, btext)
+    kind = type(matcher).__name__
+    deleted = frozenset()
+    if isinstance(matcher, FilterMatcher):
+        matcher, deleted = matcher.child, matcher._ids
+    return matcher, kind, deleted, btext
 
 
 def _postings_within(
@@ -1675,18 +1686,13 @@ def _picked_blocks(
     """_postings() of the documents in ``only``, when they are few beside the term's:
     a block is decoded only if one of them may be in it (by its header's last id).
     None when the list is not in blocks or ``only`` is not few."""
-    try:
-        btext = reader.schema[fieldname].to_bytes(text)
-    except (KeyError, ValueError):
+    opened = _opened(reader, fieldname, text)
+    if opened is None:
         return None
-    if (fieldname, btext) not in reader or len(only) * 4 >= reader.doc_frequency(fieldname, btext):
-        return None
-    matcher = reader.postings(fieldname, btext)
-    kind = type(matcher).__name__
-    deleted = frozenset()
-    if isinstance(matcher, FilterMatcher):
-        matcher, deleted = matcher.child, matcher._ids
-    if not isinstance(matcher, W3LeafMatcher):
+    matcher, kind, deleted, btext = opened
+    if not isinstance(matcher, W3LeafMatcher) or len(only) * 4 >= reader.doc_frequency(
+        fieldname, btext
+    ):
         return None
     wanted = sorted(only)
     ids: list[int] = []
@@ -1709,20 +1715,10 @@ def _picked_blocks(
     return ids, weights, kind
 
 
-def _picked(ids: list[int], weights: list[float], docnums: list[int]) -> list[float]:
-    """The weights of ``docnums`` (ascending, all in ``ids``), found by bisection: a
-    phrase's few documents among thousands of postings."""
-    picked, start = [], 0
-    for docnum in docnums:
-        start = bisect.bisect_left(ids, docnum, start)
-        picked.append(weights[start])
-    return picked
-
-
 def _within(ids: list[int], weights: list[float], only: _Docs) -> tuple[list[int], list[float]]:
     """The postings of the documents in ``only``. Few of them among many postings (an
-    AND's second word, a short date range) are found by bisection; else every posting
-    is looked up."""
+    AND's second word, a short date range, the documents holding a phrase) are found
+    by bisection; else every posting is looked up."""
     if len(only) * 4 >= len(ids):
         return _restricted(ids, weights, only.__contains__)
     kept_ids, kept_weights, start, end = [], [], 0, len(ids)
