@@ -40,7 +40,7 @@ from search.indexer import (
     walk_article_files,
 )
 from search.prepare import FileState, hash_file
-from search.schema import FILE_FIELD, live_terms
+from search.schema import FILE_FIELD, live_terms, stored_id
 
 __all__ = ["CheckReport", "SegmentReport", "check_index"]
 
@@ -272,10 +272,7 @@ class _Check:
         postings and every column; return the count of documents."""
         read = 0
         for stored in leaf.all_stored_fields():
-            article_id = stored.get("id")
-            if not isinstance(article_id, str) or not article_id:
-                raise ValueError("a stored document has no id")
-            self.ids[article_id] += 1
+            self.ids[stored_id(stored)] += 1
             self.from_code += not stored.get("path")
             read += 1
         if self.postings:

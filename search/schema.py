@@ -369,8 +369,9 @@ def document_for(article: Article, file_state: str) -> dict[str, Any]:
 
 
 def stored_id(stored: dict[str, Any]) -> str:
-    """The article id in a document's stored fields; DamagedDocument if there is none."""
-    if not isinstance(stored, dict) or not isinstance(stored.get("id"), str):
+    """The article id in a document's stored fields; DamagedDocument if there is none
+    (every article is indexed with an id)."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("id"), str) or not stored["id"]:
         raise DamagedDocument("a stored document has no id")
     return stored["id"]
 

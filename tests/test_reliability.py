@@ -1032,7 +1032,7 @@ def test_an_error_that_is_not_damage_still_escapes(
 
 
 def test_stored_fields_without_an_id_are_damage() -> None:
-    for stored in ({}, {"id": 7, "title": "x"}, ["id"]):
+    for stored in ({}, {"id": 7, "title": "x"}, {"id": ""}, ["id"]):
         with pytest.raises(DamagedDocument, match="a stored document has no id"):
             article_from_stored(stored)  # type: ignore[arg-type]
     assert damage(DamagedDocument("a stored document has no id")) == (
