@@ -975,6 +975,27 @@ def test_text_hidden_from_screen_readers_is_not_read():
     assert article.body == "High water at six.\n\nLow water at noon."
 
 
+def test_picture_captions_are_read_without_their_credits():
+    inner = (
+        "<figure><img src='pier.jpg'><figcaption>The old pier at low water, before the repairs."
+        " <span class='credit'>Jane Roe</span></figcaption></figure>"
+        "<p>The repairs start in May.</p>"
+        "<div class='wp-caption'><img src='ferry.jpg'>"
+        "<p class='wp-caption-text'>A ferry leaves the harbour at dawn (Reuters/John Doe)</p></div>"
+        "<figure><img src='gull.jpg'><figcaption>Thinkstock</figcaption></figure>"
+        # A caption inside a paragraph stays out, and the paragraph's text stays whole.
+        "<p><span class='photo'><img src='gate.jpg'><span class='caption'>The east gate</span>"
+        "</span> The board will meet again in June to set the winter timetable.</p>"
+    )
+    (article,) = extract_bytes(_article_page(inner), path="captions.html")
+    assert article.body.split("\n\n")[1:] == [
+        "The old pier at low water, before the repairs.",
+        "The repairs start in May.",
+        "A ferry leaves the harbour at dawn",
+        "The board will meet again in June to set the winter timetable.",
+    ]
+
+
 def _captions(count: int) -> list[str]:
     return [f"- {n}/{count} Pier {n}: the old pier of the coast." for n in range(1, count + 1)]
 

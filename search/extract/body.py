@@ -1,11 +1,11 @@
 """The article text of a page: trafilatura, with what it drops wrongly put back.
 
-:func:`article_body` removes hidden elements (``boilerplate.drop_hidden``), gives formulas
-and loose text a form trafilatura reads, asks trafilatura for the text, drops furniture
-lines (``boilerplate.is_boilerplate``) and the captions of a numbered gallery, and puts back
-the copies of a paragraph the page repeats: trafilatura keeps one of identical paragraphs,
-because its own passes can produce copies, but a page that prints a paragraph twice says it
-twice.
+:func:`article_body` removes hidden elements (``boilerplate.drop_hidden``), gives formulas,
+picture captions and loose text a form trafilatura reads, asks trafilatura for the text,
+drops furniture lines (``boilerplate.is_boilerplate``) and the captions of a numbered
+gallery, and puts back the copies of a paragraph the page repeats: trafilatura keeps one of
+identical paragraphs, because its own passes can produce copies, but a page that prints a
+paragraph twice says it twice.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def article_body(tree: lxml.html.HtmlElement) -> str:
     lines; hidden elements are dropped from the tree first."""
     drop_hidden(tree)
     _formulas_as_text(tree)
+    _captions_as_paragraphs(tree)
     _wrap_loose_text(tree)
     # favor_recall with the second-opinion extractors: body F1 0.936 instead of 0.926 on
     # readability-test-pages, the same on trafilatura-eval, and no slower than fast=True
@@ -100,6 +101,55 @@ def _formulas_as_text(tree: lxml.html.HtmlElement) -> None:
         span.text = f" {clean_space(' '.join(formula.itertext()))} "
         span.tail = outermost.tail
         outermost.getparent().replace(outermost, span)
+
+
+# A picture's caption: a <figcaption>, or a block named so by its class or id. A caption
+# inline in a paragraph (a <span>) is left alone: a <p> there would cut the paragraph.
+_CAPTION_XPATH = (
+    "//body//figcaption | //body//*[self::div or self::p]"
+    "[contains(@class, 'caption') or contains(@id, 'caption')]"
+)
+_CREDIT_XPATH = ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]"
+_CREDIT_LABEL = r"(?:fotos?|photos?|bild|image|imagen|cr[ée]dit[oa]?s?|quelle|source|fuente)"
+# A credit at the end of a caption: "(Photo: AP)", "(Reuters/Jane Doe)", "Foto: dpa".
+_CREDIT = re.compile(
+    rf"\s*(?:\({_CREDIT_LABEL}\s*:[^)]*\)|\([^()]*/[^()]*\)"
+    rf"|(?<![^\W\d_]){_CREDIT_LABEL}\s*:.*)\s*$",
+    re.IGNORECASE,
+)
+# One word left is a label or an agency ("Thinkstock"); a long "caption" is not one.
+_MIN_CAPTION_WORDS = 2
+_MAX_CAPTION_CHARS = 1000
+
+
+def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
+    """Put the text of each picture caption, credits left out, in a ``<p>`` after its
+    figure: captions name the people and places of the story, and trafilatura drops them
+    with the picture. Measured by bench/extraction.py: body F1 on readability-test-pages
+    0.972 -> 0.975; trafilatura-eval, which counts captions as noise, English snippets F1
+    0.944 -> 0.941 in English, 0.925 -> 0.920 in all languages."""
+    captions = tree.xpath(_CAPTION_XPATH)
+    chosen = set(captions)
+    for caption in captions:
+        if any(node in chosen for node in caption.iterdescendants()):
+            continue  # the innermost caption holds the text
+        if len(caption.text_content()) > _MAX_CAPTION_CHARS:
+            continue
+        for credit in caption.xpath(_CREDIT_XPATH):
+            credit.drop_tree()
+        text = _CREDIT.sub("", clean_space(caption.text_content()))
+        outer = caption
+        for up in caption.iterancestors():
+            if up.tag == "figure" or up in chosen:
+                outer = up
+        paragraph = lxml.html.Element("p")
+        paragraph.text = text if len(text.split()) >= _MIN_CAPTION_WORDS else ""
+        paragraph.tail, outer.tail = outer.tail, None
+        if outer is caption:
+            caption.getparent().replace(caption, paragraph)
+        else:
+            caption.drop_tree()
+            outer.addnext(paragraph)
 
 
 def _wrap_loose_text(tree: lxml.html.HtmlElement) -> None:
