@@ -18,7 +18,7 @@ import pytest
 from search import extract
 from search.errors import ExtractError
 from search.extract import ARTICLE_SUFFIXES, extract_bytes, extract_file, is_article_file
-from search.extract.body import _with_repeats, _without_gallery, _wrap_loose_text
+from search.extract.body import _caption_text, _with_repeats, _without_gallery, _wrap_loose_text
 from search.extract.common import clean_authors, parse_date, web_address
 from search.models import Article
 
@@ -983,6 +983,8 @@ def test_picture_captions_are_read_without_their_credits():
         "<div class='wp-caption'><img src='ferry.jpg'>"
         "<p class='wp-caption-text'>A ferry leaves the harbour at dawn (Reuters/John Doe)</p></div>"
         "<figure><img src='gull.jpg'><figcaption>Thinkstock</figcaption></figure>"
+        "<div class='player'><video src='tide.mp4'></video><div class='vjs-captions-button'>"
+        "<div class='vjs-menu'>Captions settings, opens captions settings dialog</div></div></div>"
         # A caption inside a paragraph stays out, and the paragraph's text stays whole.
         "<p><span class='photo'><img src='gate.jpg'><span class='caption'>The east gate</span>"
         "</span> The board will meet again in June to set the winter timetable.</p>"
@@ -994,6 +996,29 @@ def test_picture_captions_are_read_without_their_credits():
         "A ferry leaves the harbour at dawn",
         "The board will meet again in June to set the winter timetable.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("caption", "text"),
+    [
+        ("Media caption Ferries leave the harbour at dawn", "Ferries leave the harbour at dawn"),
+        ("Caption of the figure", "Caption of the figure"),
+        ("The pier in May (Photo: AP)", "The pier in May"),
+        ("The pier in May (Jane Roe)", "The pier in May"),
+        ("The pier in May. Foto: dpa", "The pier in May."),
+        ("The pier in May | photo by Jane Roe", "The pier in May"),
+        ("The pier in May.CreditJane Roe for The Harbour Times", "The pier in May."),
+        ("The pier at Dover Jane Roe/Reuters", "The pier at Dover"),
+        ("The pier on Friday. Jane Roe / AFP - Getty Images", "The pier on Friday."),
+        ("Jane Roe/iStock/Getty Images", ""),
+        ("Thinkstock", ""),
+        ("Credit Suisse shares fell", "Credit Suisse shares fell"),
+        ("Salt and/or grit on the pier", "Salt and/or grit on the pier"),
+        ("The 24/7 watch on the pier", "The 24/7 watch on the pier"),
+    ],
+)
+def test_a_caption_without_its_label_and_credit(caption, text):
+    assert _caption_text(caption) == text
 
 
 def _captions(count: int) -> list[str]:
