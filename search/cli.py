@@ -233,22 +233,41 @@ def _facets_option(ctx: click.Context, param: click.Parameter, value: str | None
 
 class QueryCommand(click.Command):
     """A command whose text may start with "-" ("-kabul taliban"): an argument that
-    starts with "-" but names no option is read as the text, not as an option."""
+    starts with a single "-" but names no option, and is no option's value ("--sort
+    -date"), is read as the text, not as an option."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            options, texts = self._split_text(ctx, args)
+            if texts:
+                args = [*options, "--", *texts]
+        return super().parse_args(ctx, args)
+
+    def _split_text(self, ctx: click.Context, args: list[str]) -> tuple[list[str], list[str]]:
         names = {name for param in self.params for name in param.opts + param.secondary_opts}
         names.update(ctx.help_option_names)
-        texts = [arg for arg in args if _is_text(arg, names)]
-        if texts and "--" not in args:
-            args = [arg for arg in args if not _is_text(arg, names)] + ["--", *texts]
-        return super().parse_args(ctx, args)
+        valued = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts
+        }
+        options: list[str] = []
+        texts: list[str] = []
+        value_next = False
+        for arg in args:
+            if not value_next and _is_text(arg, names):
+                texts.append(arg)
+                continue
+            options.append(arg)
+            value_next = not value_next and arg in valued
+        return options, texts
 
 
 def _is_text(arg: str, names: set[str]) -> bool:
-    if not arg.startswith("-") or arg in ("-", "--"):
+    # "--word" is a mistyped option (click names the options it may mean), never text.
+    if not arg.startswith("-") or arg.startswith("--"):
         return False
-    if arg.startswith("--"):
-        return arg.split("=", 1)[0] not in names
     return arg[:2] not in names  # "-n5" is the option -n with the value 5
 
 

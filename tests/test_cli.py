@@ -337,6 +337,26 @@ def test_listing_does_not_repeat_a_byline_that_is_the_source(
     ]
 
 
+def test_an_option_value_may_start_with_a_minus(index_dir: Path) -> None:
+    newest = run("query", "taliban", "--sort", "-date", "--index", str(index_dir), "--json")
+    assert newest.exit_code == 0, newest.stderr
+    dates = [hit["date"] for hit in json.loads(newest.stdout)["hits"]]
+    dated = [date for date in dates if date]
+    assert len(dated) > 1 and dates == sorted(dated, reverse=True) + [None] * (
+        len(dates) - len(dated)
+    )
+    bad = run("query", "taliban", "--since", "-2021", "--index", str(index_dir))
+    assert bad.exit_code == 2
+    assert "Invalid value for '--since': bad date '-2021'" in bad.stderr
+
+
+def test_a_mistyped_long_option_is_not_read_as_the_query(index_dir: Path) -> None:
+    result = run("query", "taliban", "--jsno", "--index", str(index_dir))
+    assert result.exit_code == 2
+    assert "No such option '--jsno'" in result.stderr
+    assert result.stdout == ""
+
+
 def test_a_query_may_start_with_a_minus(index_dir: Path) -> None:
     result = run("query", "-kabul taliban", "--index", str(index_dir), "--json")
     assert result.exit_code == 0, result.stderr
