@@ -56,9 +56,10 @@ _READING_MODULES = (
     "whoosh.util.numeric",
     "whoosh.util.times",
 )
-# A system error says damage only when a damaged offset made a seek fail, or the disk
-# could not read the bytes; a full disk or a denied permission is not damage.
-_DAMAGE_ERRNOS = frozenset({errno.EINVAL, errno.EIO})
+# A system error says damage only when a damaged offset made a seek fail, the disk could
+# not read the bytes, or a file the table of contents names is missing; a full disk or a
+# denied permission is not damage.
+_DAMAGE_ERRNOS = frozenset({errno.EINVAL, errno.EIO, errno.ENOENT})
 # What the engine's arithmetic raises on counts and lengths read from damaged bytes (the
 # log of a negative frequency): the searcher gives it no values of its own.
 _NUMERIC_ERRORS = (ArithmeticError, ValueError, LookupError)

@@ -13,6 +13,8 @@ import heapq
 import itertools
 import mmap
 import os
+import pickle
+import struct
 import sys
 import threading
 import time
@@ -116,10 +118,10 @@ class Searcher:
             raise ValueError("this Searcher is closed")
         current = getattr(self._local, "searcher", None)
         if current is None:
-            opened = _retried(lambda: self._ix.searcher(weighting=make_weighting()))
+            opened = _retried(lambda: self._ix.searcher(weighting=make_weighting()), self.index_dir)
             current = _lengths_in_memory(opened)
         elif not current.up_to_date():
-            fresh = _lengths_in_memory(_refreshed(self._ix, current))
+            fresh = _lengths_in_memory(_refreshed(self._ix, current, self.index_dir))
             _close_replaced(current, fresh)
             with self._lock:
                 self._open.remove(current)
@@ -323,7 +325,7 @@ def _lengths_in_memory(engine):
     return engine
 
 
-def _refreshed(ix, current):
+def _refreshed(ix, current, index_dir: str):
     """``current`` refreshed, reusing the readers of the segments that did not change; a
     searcher opened afresh when the refresh broke down part way.
 
@@ -340,7 +342,7 @@ def _refreshed(ix, current):
         if not any(getattr(r, "is_closed", False) for r, _ in fresh.reader().leaf_readers()):
             return fresh
         _close_replaced(fresh, current)  # the readers this attempt opened
-    return _retried(lambda: ix.searcher(weighting=make_weighting()))
+    return _retried(lambda: ix.searcher(weighting=make_weighting()), index_dir)
 
 
 def _close_replaced(old, new) -> None:
@@ -422,6 +424,14 @@ class _MappedStorage(FileStorage):
         return StructFile(mapped, name=name, **kwargs)
 
 
+# The table of contents is a pickle behind a header: damaged or cut short, it fails in
+# any of these ways while it is read.
+_TOC_ERRORS = (
+    OSError, EOFError, ValueError, IndexError, TypeError, AttributeError, ImportError,
+    pickle.UnpicklingError, struct.error, whoosh_index.IndexError,
+)  # fmt: skip
+
+
 def _open_index(index_dir: str):
     """Open the index, telling a missing one from a damaged one.
 
@@ -436,30 +446,35 @@ def _open_index(index_dir: str):
         return ix, set(ix.schema.names())  # reads the table of contents again
 
     try:
-        ix, names = _retried(opened)
-    except FileNotFoundError as exc:
-        raise IndexCorruptError(index_dir, str(exc)) from exc
-    except (OSError, EOFError, ValueError, IndexError, whoosh_index.IndexError) as exc:
-        raise IndexCorruptError(index_dir, str(exc) or type(exc).__name__) from exc
+        ix, names = _retried(opened, index_dir)
+    except _TOC_ERRORS as exc:
+        reason = str(exc) or type(exc).__name__
+        if len(reason) > 200:  # a class name read from damaged bytes
+            reason = reason[:200] + "\u2026"
+        raise IndexCorruptError(index_dir, reason) from exc
     if names != set(build_schema().names()):
         ix.close()
         raise IndexCorruptError(index_dir, "it was built with a different field layout")
     return ix
 
 
-def _retried(read):
+def _retried(read, index_dir: str):
     """``read()``, tried again while it meets a file a commit has just replaced.
 
     Whoosh reads the table of contents anew on opening, on asking for the schema and on
     each searcher: a commit can delete the one it has just listed (_MAIN_45.toc gone
-    between the listing and the open, on a busy machine).
+    between the listing and the open, on a busy machine). A file still missing after
+    that is one the table of contents names and the index lacks.
     """
     for _ in range(OPEN_ATTEMPTS - 1):
         try:
             return read()
         except FileNotFoundError:
             time.sleep(0.05)
-    return read()
+    try:
+        return read()
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(index_dir, f"missing {exc.filename or exc}") from exc
 
 
 def _check_paging(limit: int, page: int, sort: str) -> None:

@@ -1018,6 +1018,41 @@ def test_a_query_on_a_damaged_index_names_the_damage_and_the_repair(
     ), result.stderr
 
 
+def _zeroed_table(copy: Path) -> None:
+    (toc,) = copy.glob("_MAIN_*.toc")
+    data = bytearray(toc.read_bytes())
+    data[100:140] = bytes(40)  # inside the pickled schema: a class name of zeros
+    toc.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "harm",
+    [
+        lambda copy: next(copy.glob("_MAIN_*.toc")).write_bytes(b""),
+        _zeroed_table,
+        lambda copy: next(copy.glob("*.seg")).unlink(),
+    ],
+    ids=["empty table of contents", "zeroed table of contents", "missing segment"],
+)
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_a_damaged_table_of_contents_or_a_missing_segment_names_the_repair(
+    index_dir: Path, corpus: Path, tmp_path: Path, harm
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(index_dir, copy)
+    harm(copy)
+    said = re.compile(
+        rf"error: the index at {re.escape(str(copy))} cannot be read \(.+\) - "
+        r"rebuild it with `search index --rebuild PATH\.\.\.`\n"
+    )
+    for command in (["query", "flood"], ["stats"], ["index", str(corpus)]):
+        result = CliRunner().invoke(main, [*command, "--index", str(copy)])
+        assert result.exit_code == 1, result.output
+        assert said.fullmatch(result.stderr), result.stderr
+    rebuilt = CliRunner().invoke(main, ["index", str(corpus), "--index", str(copy), "--rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+
+
 def test_an_error_that_is_not_damage_still_escapes(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
