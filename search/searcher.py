@@ -240,7 +240,7 @@ class Searcher:
         stored = engine.stored_fields(docnum)
         article = article_from_stored(stored)
         text = f"{article.title}\n{article.body or article.summary}"
-        key_terms = engine.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
+        key_terms = _key_terms(engine, text)
         query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         found = engine.search(query, limit=limit * 3 + 10, mask={docnum})
         entries = [e for e in _entries(engine, found) if not are_copies(copy_key(stored), e[2])]
@@ -475,6 +475,15 @@ def _retried(read, index_dir: str):
         return read()
     except FileNotFoundError as exc:
         raise IndexCorruptError(index_dir, f"missing {exc.filename or exc}") from exc
+
+
+def _key_terms(engine, text: str) -> list[tuple[str, float]]:
+    """The words of ``text`` that best tell its subject, with their weights; none when no
+    word of it is in any article's body (Whoosh then divides by a weight of zero)."""
+    try:
+        return engine.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
+    except ZeroDivisionError:
+        return []
 
 
 def _check_paging(limit: int, page: int, sort: str) -> None:

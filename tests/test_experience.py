@@ -274,6 +274,17 @@ def test_similar_articles(index_dir: Path) -> None:
     assert ids[0] == "https://example.com/world/kabul-cash"
 
 
+def test_an_article_whose_words_no_body_holds_has_no_similar_articles(tmp_path: Path) -> None:
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add([
+            Article(id="zanzibar", title="Zanzibar"),
+            Article(id="cars", title="Cars", body="Some body text about cars."),
+        ])  # fmt: skip
+    with Searcher(tmp_path / "ix") as searcher:
+        results = searcher.similar("zanzibar")
+    assert (results.total, results.hits) == (0, ())
+
+
 @pytest.mark.parametrize("text", ["kabul", "kabul^3"])
 def test_explain_breaks_the_score_down(index_dir: Path, text: str) -> None:
     with Searcher(index_dir) as searcher:
