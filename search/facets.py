@@ -52,9 +52,13 @@ def next_period(start: dt.date, by: str) -> dt.date:
     return start + dt.timedelta(days=7 if by == "week" else 1)
 
 
-def period_facet(by: str, no_date: int) -> sorting.FacetType:
+def period_facet(by: str, no_date: int, *, dated: bool = True) -> sorting.FacetType:
     """A facet that files each document under the start of its period, or None when it
-    has no date (``no_date`` is the date column's value for a missing date)."""
+    has no date (``no_date`` is the date column's value for a missing date). Without
+    ``dated`` no article has a date and the index has no date column: Whoosh would file
+    the documents by their rank among the date words (year 1)."""
+    if not dated:
+        return sorting.FunctionFacet(lambda searcher, docnum: None)
 
     def start_of(value: int) -> dt.date | None:
         if value == no_date:
@@ -64,11 +68,11 @@ def period_facet(by: str, no_date: int) -> sorting.FacetType:
     return sorting.TranslateFacet(start_of, sorting.FieldFacet("date"))
 
 
-def facet(name: str, no_date: int) -> sorting.FacetType:
+def facet(name: str, no_date: int, *, dated: bool = True) -> sorting.FacetType:
     """The engine facet behind a facet name from :data:`FACETS`."""
     if name == "source":
         return sorting.FieldFacet("site")
-    return period_facet(name, no_date)
+    return period_facet(name, no_date, dated=dated)
 
 
 def facet_counts(name: str, groups: Mapping[object, int]) -> tuple[tuple[str, int], ...]:

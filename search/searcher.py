@@ -285,7 +285,7 @@ class Searcher:
             parsed.query,
             limit=1,
             filter=self._allowed(engine, restriction),
-            groupedby={"period": period_facet(by, _NO_DATE)},
+            groupedby={"period": period_facet(by, _NO_DATE, dated=_dated(engine))},
         )
         groups = found.groups("period")
         return Timeline(
@@ -834,9 +834,15 @@ def _facets(
 ) -> dict[str, tuple[tuple[str, int], ...]]:
     if not names:
         return {}
-    groupedby = {name: facet(name, _NO_DATE) for name in names}
+    dated = _dated(engine)
+    groupedby = {name: facet(name, _NO_DATE, dated=dated) for name in names}
     found = _search(engine, query, limit=1, filter=allowed, groupedby=groupedby)
     return {name: facet_counts(name, found.groups(name)) for name in names}
+
+
+def _dated(engine) -> bool:
+    """Whether any article of ``engine`` has a date (a segment has a date column)."""
+    return engine.reader().has_column("date")
 
 
 def _suggestion(

@@ -192,6 +192,16 @@ def test_timeline_counts_every_period(index_dir: Path) -> None:
     assert (weeks.total, weeks.undated) == (4, 1)
 
 
+def test_an_index_of_undated_articles_has_no_periods(tmp_path: Path) -> None:
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add([Article(id="z", title="Zanzibar", body="Zanzibar spice.", source="Dhow")])
+    with Searcher(tmp_path / "ix") as searcher:
+        timeline = searcher.timeline("zanzibar", by="year")
+        results = searcher.search("zanzibar", facets=["year", "day", "source"])
+    assert (timeline.periods, timeline.total, timeline.undated) == ((), 1, 1)
+    assert results.facets == {"year": (), "day": (), "source": (("Dhow", 1),)}
+
+
 def test_timeline_command_outputs(index_dir: Path) -> None:
     base = ["timeline", "taliban", "--by", "week", "--index", str(index_dir)]
     text = CliRunner().invoke(main, base).stdout.splitlines()
