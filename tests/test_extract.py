@@ -760,6 +760,20 @@ def test_new_york_times_search_response():
     assert article.tags == ("Drought", "Tamsworth River")
 
 
+def test_guardian_record_with_its_body_as_plain_text():
+    record = {
+        "webTitle": "Late frost ruins the orchards",
+        "webUrl": "https://www.guardian.example/frost",
+        "fields": {"bodyText": "A late frost blackened the blossom.", "byline": "Tamsin Greer"},
+    }
+    (article,) = extract_bytes(json.dumps(record).encode(), path="frost.json")
+    assert (article.title, article.body, article.authors) == (
+        "Late frost ruins the orchards",
+        "A late frost blackened the blossom.",
+        ("Tamsin Greer",),
+    )
+
+
 def test_guardian_search_response():
     (article,) = read_all("guardian_search.json")
     assert article.id == "https://www.guardian.example/world/2021/aug/15/orchard-frost"

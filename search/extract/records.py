@@ -36,12 +36,12 @@ __all__ = ["extract_records", "looks_like_json_lines"]
 # "date_publish", "source_domain"), newspaper ("meta_description"), trafilatura
 # ("hostname"), Event Registry ("dateTimePub"), the New York Times ("web_url",
 # "lead_paragraph", its only text, "pub_date") and the Guardian ("webTitle",
-# "webPublicationDate").
+# "webPublicationDate", "bodyText": its text without HTML).
 _FIELDS = {
     "title": ("title", "headline", "webtitle", "name"),
     "body": (
-        "body", "text", "maintext", "content", "article", "articlebody", "fulltext", "story",
-        "leadparagraph",
+        "body", "bodytext", "text", "maintext", "content", "article", "articlebody", "fulltext",
+        "story", "leadparagraph",
     ),
     "authors": ("authors", "author", "byline", "creator", "creators"),
     "date": (
