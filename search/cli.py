@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import io
 import json
 import os
@@ -52,8 +53,27 @@ class SearchGroup(click.Group):
             # The reader of the output went away (`search query ... | head`): click stops
             # quietly, exit status 1.
             raise
+        except OSError as exc:
+            if exc.errno not in _SYSTEM_LIMITS:
+                _fail(f"unexpected {type(exc).__name__}: {exc} - please report this")
+            _fail_on_system_limit(exc)
         except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
             _fail(f"unexpected {type(exc).__name__}: {exc} - please report this")
+
+
+# What the system refuses (a full disk, a read-only or forbidden folder, too many open
+# files): said as the system says it, not as a bug.
+_SYSTEM_LIMITS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE,
+     errno.ENFILE}
+)  # fmt: skip
+
+
+def _fail_on_system_limit(exc: OSError) -> None:
+    if exc.filename is None:  # a write: to the output, maybe, and the rest cannot go there
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the flush at exit
+        _fail(f"cannot write: {exc.strerror}")
+    _fail(f"{exc.strerror}: {exc.filename}")
 
 
 def _tolerant_output() -> None:

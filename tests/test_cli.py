@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import search.indexer
 import search.prepare
 from search.cli import main
 
@@ -93,6 +95,33 @@ def test_a_terminal_that_lacks_a_character_shows_a_question_mark(tmp_path: Path)
     result = subprocess.run(command, capture_output=True, env=env, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode("latin-1").splitlines()[0] == "?Gl\u00fcck? in Z\u00fcrich"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_to_a_full_disk_is_said_plainly(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>Ferry</title></head><body><p>Ferries.</p></body></html>")
+    command = [sys.executable, "-c", "from search.cli import main; main()", "extract", str(page)]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            command, stdout=full, stderr=subprocess.PIPE, timeout=60, check=False
+        )
+    assert (result.returncode, result.stderr) == (
+        1,
+        b"error: cannot write: No space left on device\n",
+    )
+
+
+def test_a_folder_the_system_refuses_is_said_plainly(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "ix" / "RUN.lock"))
+
+    monkeypatch.setattr(search.indexer.FileLock, "acquire", refused)
+    result = run("index", str(corpus), "--index", str(tmp_path / "ix"))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: Read-only file system: {tmp_path / 'ix' / 'RUN.lock'}\n"
 
 
 def test_index_reports_each_bad_file_and_exits_1(corpus: Path, tmp_path: Path) -> None:
