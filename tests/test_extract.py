@@ -138,6 +138,20 @@ def test_utf8_page_with_wrong_declared_charset():
     assert "Ã" not in article.body
 
 
+def test_cp1252_page_declared_as_utf8():
+    text = "The café on the corner serves crème brûlée every day, the owners of Zürich say."
+    page = (
+        '<html><head><meta charset="utf-8"><title>Café society</title></head><body>'
+        f"<article><p>{text}</p></article></body></html>"
+    ).encode("cp1252")
+    (article,) = extract_bytes(page, path="cafe.html")
+    assert (article.title, article.body) == ("Café society", text)
+    # UTF-8 with one broken byte stays UTF-8, the byte replaced.
+    broken = page.decode("cp1252").encode().replace("Zürich".encode(), b"Z\xfcrich")
+    (article,) = extract_bytes(broken, path="cafe.html")
+    assert article.body == text.replace("Zürich", "Z\ufffdrich")
+
+
 def test_a_page_with_a_few_stray_nul_bytes_is_read_without_them():
     # A saved page can carry a run of NUL bytes after an image tag; binary files have them
     # throughout (tests/test_hostile_input.py).

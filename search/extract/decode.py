@@ -84,6 +84,10 @@ def _choose_encoding(data: bytes, markup: bool) -> str:
         # A page that declares latin-1 but is valid UTF-8 with multi-byte sequences was
         # saved as UTF-8 by a tool that kept the old <meta>: the bytes are the better witness.
         return "utf-8"
+    if declared == "utf-8" and not _is_utf8(data):
+        # And the other way: a template's UTF-8 <meta> over text saved as cp1252. The
+        # guess keeps UTF-8 with a few broken bytes (more good characters than bad).
+        return _guess(data)
     if declared:
         return declared
     if _is_utf8(data):
