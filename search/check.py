@@ -222,6 +222,10 @@ class _Check:
     def run(self, given: list[str], *, files: bool, follow_symlinks: bool) -> CheckReport:
         segments = tuple(self._segments())
         states = self._file_states()
+        # A path that is not there is said, and left out of the repair command.
+        absent = [path for path in given if not os.path.lexists(path)]
+        self.notes.extend(f"no such file or folder: {path}" for path in absent)
+        given = [path for path in given if path not in absent]
         folders = _folders(given, states)
         missing, changed, new, unreadable = [], [], [], []
         if files:

@@ -766,6 +766,24 @@ def test_check_passes_a_sound_index_and_names_what_changed(corpus: Path, tmp_pat
     assert check_cli(index_dir, corpus)[0] == 0
 
 
+def test_check_names_a_path_that_is_not_there_and_leaves_it_out_of_the_repair(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    with Indexer(index_dir) as indexer:
+        indexer.sync([corpus])
+    (corpus / "text" / "new.txt").write_text("Floods in Sindh\n\nHeavy rain flooded Sindh.\n")
+    gone = tmp_path / "gone"
+    status, out = check_cli(index_dir, gone, corpus)
+    assert status == 1
+    assert out.splitlines()[4:] == [
+        f"new: {corpus / 'text' / 'new.txt'}",
+        f"note: no such file or folder: {gone}",
+        "out of date: 0 files changed, 0 deleted, 1 new",
+        f"repair: search index --index {index_dir} {corpus}",
+    ]
+
+
 @pytest.fixture
 def engine_leaks() -> Iterator[None]:
     """The engine leaves the files of an index it failed to read open; collect them
