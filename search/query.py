@@ -34,6 +34,7 @@ import functools
 import itertools
 import re
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -573,6 +574,9 @@ class _Token:
     boost: float | None = None  # WORD, PHRASE: the ^N after it
 
 
+_MAX_SAID = 3
+
+
 class _Reporter:
     """Raises a problem (strict) or records it with its repair as a warning (lenient)."""
 
@@ -580,11 +584,16 @@ class _Reporter:
         self.text = text
         self.strict = strict
         self.warnings: list[str] = []
+        self._said: Counter[tuple[str, str]] = Counter()
 
     def problem(self, pos: int, problem: str, repair: str) -> None:
+        """Say the problem at ``pos``, the same problem and repair three times at most: 500
+        parentheses nested too deep are three warnings, not 450."""
         if self.strict:
             raise QuerySyntaxError(self.text, pos, problem)
-        self.warnings.append(f"{problem} at position {pos + 1} - {repair}")
+        self._said[problem, repair] += 1
+        if self._said[problem, repair] <= _MAX_SAID:
+            self.warnings.append(f"{problem} at position {pos + 1} - {repair}")
 
 
 class _Tokenizer:

@@ -610,6 +610,19 @@ def test_lenient_warns_once_per_repair_and_when_nothing_is_left() -> None:
         parse_query('((a* "')
 
 
+def test_a_problem_met_many_times_is_said_three_times() -> None:
+    parsed = parse_query("(" * (MAX_DEPTH + 10) + "kabul", strict=False)
+    assert parsed.warnings == (
+        f"more than {MAX_DEPTH} nested parentheses at position {MAX_DEPTH + 1} - ignored it",
+        f"more than {MAX_DEPTH} nested parentheses at position {MAX_DEPTH + 2} - ignored it",
+        f"more than {MAX_DEPTH} nested parentheses at position {MAX_DEPTH + 3} - ignored it",
+        "unclosed parenthesis at position 1 - closed it at the end",
+        "unclosed parenthesis at position 2 - closed it at the end",
+        "unclosed parenthesis at position 3 - closed it at the end",
+    )
+    assert parsed.explanation == "kabul"
+
+
 def test_nesting_is_capped() -> None:
     deep = "(" * MAX_DEPTH + "kabul" + ")" * MAX_DEPTH
     assert parse_query(deep).explanation == "kabul"
