@@ -1106,7 +1106,11 @@ def _range_node(token: _Token, fieldname: str, report: _Reporter) -> _Date | Non
             return None
         inclusive = (opening == "[") if side == 0 else (closing == "]")
         bounds[side] = span[side] if inclusive else span[1 - side]
-    return _Date(bounds[0], bounds[1])
+    start, end = bounds
+    if start is not None and end is not None and start >= end:
+        # Its end comes before its start (or, excluded, meets it): said, not swapped.
+        report.problem(token.pos, f"date range {token.text!r} holds no date", "nothing matches it")
+    return _Date(start, end)
 
 
 # ---------------------------------------------------------------------------------------

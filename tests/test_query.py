@@ -623,6 +623,17 @@ def test_a_problem_met_many_times_is_said_three_times() -> None:
     assert parsed.explanation == "kabul"
 
 
+@pytest.mark.parametrize("text", ["date:[2021-09 TO 2021-01]", "date:{2021-01-01 TO 2021-01-02}"])
+def test_a_date_range_that_holds_no_date_is_said(text: str) -> None:
+    parsed = parse_query(f"oil {text}", strict=False)
+    assert parsed.warnings == (
+        f"date range {text[5:]!r} holds no date at position 10 - nothing matches it",
+    )
+    with pytest.raises(QuerySyntaxError, match="holds no date"):
+        parse_query(f"oil {text}")
+    assert parse_query("oil date:[2021-01 TO 2021-01]").warnings == ()
+
+
 def test_nesting_is_capped() -> None:
     deep = "(" * MAX_DEPTH + "kabul" + ")" * MAX_DEPTH
     assert parse_query(deep).explanation == "kabul"
