@@ -179,9 +179,9 @@ class Searcher:
         ``explain`` fills each hit's score breakdown.
 
         Raises QuerySyntaxError (or UnknownFieldError) for a malformed query in strict
-        mode, ValueError for a bad ``limit``, ``page``, ``sort`` or facet name, and
-        TypeError for a ``text`` that is not a str or a ``limit`` or ``page`` that is not
-        an int.
+        mode, ValueError for a bad ``limit``, ``page``, ``sort`` or facet name or a
+        ``since`` after ``until``, and TypeError for a ``text`` that is not a str or a
+        ``limit`` or ``page`` that is not an int.
         """
         started = time.perf_counter()
         _check_paging(limit, page, sort)
@@ -550,6 +550,8 @@ def _restriction(
     for ``word AND date:[...]`` searched with a limit (tests/test_searcher.py pins it).
     """
     start, end = _date_bound(since, end=False), _date_bound(until, end=True)
+    if start is not None and end is not None and start >= end:
+        raise ValueError(f"since {since} is after until {until}: nothing can match")
     if parsed.date_filter is not None:
         start = max(filter(None, (start, parsed.date_filter[0])), default=None)
         end = min(filter(None, (end, parsed.date_filter[1])), default=None)

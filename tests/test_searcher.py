@@ -111,6 +111,8 @@ def test_dates_filter_by_whole_days(searcher: Searcher) -> None:
     assert ranked(searcher, "taliban", since="2021-08-15") == ["airport", "cash"]
     assert ranked(searcher, "taliban", until="2021-08-15") == ["capital", "airport"]
     assert ranked(searcher, "taliban", since=dt.date(2021, 8, 16), until="2021-08") == ["cash"]
+    with pytest.raises(ValueError, match="since 2021-08-16 is after until 2021-08-15"):
+        searcher.search("taliban", since="2021-08-16", until="2021-08-15")
 
 
 def test_date_only_queries_list_newest_first(searcher: Searcher) -> None:
