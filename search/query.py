@@ -693,7 +693,7 @@ class _Tokenizer:
             return int(digits), match.end()
         self.report.problem(
             i,
-            f"bad proximity '~{digits}' (expected ~N, N a whole number)",
+            f"bad proximity '~{digits}' (expected ~N, N a whole number up to 9999)",
             "ignored it",
         )
         return None, match.end()

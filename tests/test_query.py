@@ -502,7 +502,14 @@ PROBLEMS = [
     (
         'kabul "new york"~x',
         16,
-        "bad proximity '~x' (expected ~N, N a whole number)",
+        "bad proximity '~x' (expected ~N, N a whole number up to 9999)",
+        "ignored it",
+        'ALL(kabul, "new york")',
+    ),
+    (
+        'kabul "new york"~10000',
+        16,
+        "bad proximity '~10000' (expected ~N, N a whole number up to 9999)",
         "ignored it",
         'ALL(kabul, "new york")',
     ),
