@@ -554,8 +554,8 @@ def _print_article(article: search.Article) -> None:
 def extract(files: tuple[str, ...], as_json: bool) -> None:
     """Print what the reader gets from FILES, without indexing.
 
-    With --json, one JSON object per article per line. Exits 1 if a file gives no
-    article.
+    With --json, one JSON object per article per line. Ids and paths are absolute, as
+    `search index` gives them. Exits 1 if a file gives no article.
 
     \b
     search extract page.html --json
@@ -563,7 +563,9 @@ def extract(files: tuple[str, ...], as_json: bool) -> None:
     failed = False
     for path in files:
         try:
-            articles = search.extract_file(path, on_problem=lambda p, f=path: _warn(f, p))
+            articles = search.extract_file(
+                os.path.abspath(path), on_problem=lambda p, f=path: _warn(f, p)
+            )
         except search.ExtractError as exc:
             click.echo(f"skipped {exc}", err=True)
             failed = True

@@ -319,6 +319,17 @@ def test_extract_prints_json_lines(corpus: Path) -> None:
     assert result.stderr.startswith(f"skipped {corpus / 'nope.html'}: ")
 
 
+def test_extract_gives_the_ids_search_index_gives(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(corpus)
+    extracted = json.loads(run("extract", "text/austin-bajwa.txt", "--json").stdout)
+    assert extracted["id"] == str(corpus / "text" / "austin-bajwa.txt")
+    run("index", "text", "--index", str(tmp_path / "ix"))
+    shown = run("show", extracted["id"], "--index", str(tmp_path / "ix"), "--json")
+    assert json.loads(shown.stdout)["id"] == extracted["id"]
+
+
 def test_stats(index_dir: Path) -> None:
     lines = run("stats", "--index", str(index_dir)).stdout.splitlines()
     assert lines[1:4] == [
