@@ -788,6 +788,12 @@ def test_guardian_record_with_its_body_as_plain_text():
     )
 
 
+def test_numbers_where_text_was_expected_are_that_text():
+    record = {"title": 1984, "body": "The novel turned 40.", "tags": [2024, "books", True]}
+    (article,) = extract_bytes(json.dumps(record).encode(), path="novel.json")
+    assert (article.title, article.tags) == ("1984", ("2024", "books"))
+
+
 def test_guardian_search_response():
     (article,) = read_all("guardian_search.json")
     assert article.id == "https://www.guardian.example/world/2021/aug/15/orchard-frost"

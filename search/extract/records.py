@@ -212,7 +212,15 @@ def _article(record: dict[str, Any], *, path: str, number: int | None) -> Articl
 def _text(value: Any) -> str:
     if isinstance(value, dict):
         value = _inner(value, _INNER_TEXT)
+    value = _number_as_text(value)
     return clean_space(value) if isinstance(value, str) else ""
+
+
+def _number_as_text(value: Any) -> Any:
+    # A scraper's number where text was expected (a title "1984", a tag 2024) is that text.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _inner(value: dict[str, Any], names: tuple[str, ...]) -> Any:
@@ -237,6 +245,7 @@ def _names(value: Any, inner: tuple[str, ...] = _INNER_TEXT) -> list[str]:
     for item in values:
         if isinstance(item, dict):
             item = _inner(item, inner)
+        item = _number_as_text(item)
         if isinstance(item, str) and item.strip():
             names.append(clean_space(item))
     return names or [""]
