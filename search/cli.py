@@ -261,6 +261,9 @@ class QueryCommand(click.Command):
             options, texts = self._split_text(ctx, args)
             if texts:
                 args = [*options, "--", *texts]
+        # Both set one value, and the last would win without a word.
+        _refuse_both(ctx, args, ("--any", "--all"))
+        _refuse_both(ctx, args, ("--json", "--csv"))
         return super().parse_args(ctx, args)
 
     def _split_text(self, ctx: click.Context, args: list[str]) -> tuple[list[str], list[str]]:
@@ -282,6 +285,12 @@ class QueryCommand(click.Command):
             options.append(arg)
             value_next = not value_next and arg in valued
         return options, texts
+
+
+def _refuse_both(ctx: click.Context, args: list[str], pair: tuple[str, str]) -> None:
+    options = args[: args.index("--")] if "--" in args else args
+    if all(name in options for name in pair):
+        raise click.UsageError(f"{pair[0]} and {pair[1]} cannot be used together", ctx)
 
 
 def _is_text(arg: str, names: set[str]) -> bool:

@@ -390,6 +390,23 @@ def test_an_option_value_may_start_with_a_minus(index_dir: Path) -> None:
     assert "Invalid value for '--since': bad date '-2021'" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "pair"),
+    [
+        ("query", ("--any", "--all")),
+        ("timeline", ("--all", "--any")),
+        ("timeline", ("--csv", "--json")),
+    ],
+)
+def test_options_that_contradict_each_other_are_refused(
+    index_dir: Path, command: str, pair: tuple[str, str]
+) -> None:
+    result = run(command, "taliban", *pair, "--index", str(index_dir))
+    assert (result.exit_code, result.stdout) == (2, "")
+    first, second = sorted(pair, key=["--any", "--all", "--json", "--csv"].index)
+    assert f"Error: {first} and {second} cannot be used together" in result.stderr
+
+
 def test_a_mistyped_long_option_is_not_read_as_the_query(index_dir: Path) -> None:
     result = run("query", "taliban", "--jsno", "--index", str(index_dir))
     assert result.exit_code == 2
