@@ -105,7 +105,7 @@ def walk_article_files(
     """Find the article files under ``paths``.
 
     Returns the absolute roots, the sorted absolute file paths, and the given paths that
-    do not exist. Hidden files and folders are passed over, and so are index folders and
+    do not exist or are neither a file nor a folder. Hidden files and folders are passed over, and so are index folders and
     the "X_files" folder a browser saves beside "X.html"; symbolic links are followed only
     when they stay inside the given roots, unless ``follow_symlinks`` is true.
     """
@@ -117,6 +117,8 @@ def walk_article_files(
             files.add(root)
         elif os.path.isdir(root):
             files.update(_walk_folder(root, follow_symlinks))
+        elif os.path.exists(root):  # a device, a pipe, a socket
+            missing.append(Skipped(os.fspath(given), "not a regular file or a folder"))
         else:
             missing.append(Skipped(os.fspath(given), "no such file or folder"))
     real_roots = [os.path.realpath(root) for root in roots]

@@ -167,13 +167,15 @@ def test_rebuild_reads_everything_again(corpus: Path, tmp_path: Path) -> None:
 def test_unreadable_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> None:
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "broken.json").write_text('{"title": "x", ')
-    report = sync(tmp_path / "ix", corpus, corpus / "missing")
+    os.mkfifo(tmp_path / "pipe")
+    report = sync(tmp_path / "ix", corpus, corpus / "missing", tmp_path / "pipe")
     assert counts(report) == (8, 0, 0, 0)
     reasons = {Path(item.path).name: item.reason.split(":")[0] for item in report.skipped}
     assert reasons == {
         "empty.txt": "empty file",
         "broken.json": "invalid JSON",
         "missing": "no such file or folder",
+        "pipe": "not a regular file or a folder",
     }
 
 
