@@ -212,12 +212,12 @@ def _article(record: dict[str, Any], *, path: str, number: int | None) -> Articl
 def _text(value: Any) -> str:
     if isinstance(value, dict):
         value = _inner(value, _INNER_TEXT)
-    value = _number_as_text(value)
     return clean_space(value) if isinstance(value, str) else ""
 
 
 def _number_as_text(value: Any) -> Any:
-    # A scraper's number where text was expected (a title "1984", a tag 2024) is that text.
+    # A number among names and tags (a tag 2024) is that text; a number for a title or a
+    # body is no article text.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return value
