@@ -671,10 +671,13 @@ _MAX_LISTED = 20
 def _print_check(report: search.CheckReport) -> None:
     deleted = sum(segment.deleted for segment in report.segments)
     click.echo(f"index:     {report.path} (generation {report.generation})")
-    click.echo(f"segments:  {len(report.segments)} ({deleted} deleted documents)")
-    click.echo(f"articles:  {report.articles} ({report.from_code} added from code)")
-    click.echo(f"files:     {report.files}")
-    listed = [("damage", [(d, "") for d in report.damage])]
+    if report.segments or not report.damaged:  # else it could not be opened: no counts
+        click.echo(f"segments:  {len(report.segments)} ({deleted} deleted documents)")
+        click.echo(f"articles:  {report.articles} ({report.from_code} added from code)")
+        click.echo(f"files:     {report.files}")
+    # The verdict names the first damage: the list is for more.
+    damage = report.damage if len(report.damage) > 1 else ()
+    listed = [("damage", [(d, "") for d in damage])]
     listed.append(("duplicate id", [(i, "") for i in report.duplicates]))
     listed += [(kind, [(p, "") for p in paths]) for kind, paths in _file_kinds(report)]
     # Files that give no article: unreadable ones, and copies of articles indexed from

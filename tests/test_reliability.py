@@ -816,6 +816,21 @@ def test_check_finds_duplicates_and_damage_and_says_rebuild(corpus: Path, tmp_pa
     assert out.splitlines()[-1] == f"repair: search index --rebuild --index {index_dir} FOLDER..."
 
 
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_check_of_an_index_it_cannot_open_gives_no_counts_and_the_damage_once(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(index_dir, copy)
+    (toc,) = copy.glob("_MAIN_*.toc")
+    toc.write_bytes(b"")
+    status, out = check_cli(copy)
+    assert status == 1
+    lines = out.splitlines()
+    assert len(lines) == 3 and re.fullmatch(r"damaged: cannot open the index \(.+\)", lines[1])
+    assert lines[2] == f"repair: search index --rebuild --index {copy} FOLDER..."
+
+
 @pytest.mark.parametrize("damage", ["table of contents", "segment"])
 @pytest.mark.usefixtures("engine_leaks")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
