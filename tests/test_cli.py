@@ -140,6 +140,17 @@ def test_index_reports_each_bad_file_and_exits_1(corpus: Path, tmp_path: Path) -
     )
 
 
+def test_a_file_of_records_without_text_is_one_skip(tmp_path: Path) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "untitled.json").write_text('[{"title": 7}, {"body": null}]')
+    result = run("index", str(folder), "--index", str(tmp_path / "ix"))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"skipped {folder / 'untitled.json'}: no article text found\n",
+    )
+
+
 def test_index_json_report(corpus: Path, tmp_path: Path) -> None:
     result = run("index", str(corpus / "text"), "--index", str(tmp_path / "ix"), "--json")
     report = json.loads(result.stdout)

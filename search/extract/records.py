@@ -99,15 +99,17 @@ def extract_records(text: str, *, path: str, report: Report, lines: bool) -> lis
         records = list(_json_lines(text, report))
     else:
         records = _json_records(text)
-    articles = []
+    articles, empty = [], []
     for label, number, record in records:
         article = _article(record, path=path, number=number)
         if article is None:
-            report(f"{label}: no title or text")
+            empty.append(label)
         else:
             articles.append(article)
-    if not articles:
+    if not articles:  # the file's reason, said once rather than once a record
         raise BadInput("no article text found")
+    for label in empty:
+        report(f"{label}: no title or text")
     return articles
 
 
