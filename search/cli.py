@@ -573,7 +573,7 @@ def extract(files: tuple[str, ...], as_json: bool) -> None:
     for path in files:
         try:
             articles = search.extract_file(
-                os.path.abspath(path), on_problem=lambda p, f=path: _warn(f, p)
+                os.path.realpath(path), on_problem=lambda p, f=path: _warn(f, p)
             )
         except search.ExtractError as exc:
             click.echo(f"skipped {exc}", err=True)

@@ -111,7 +111,9 @@ def walk_article_files(
     """
     roots, files, missing = [], set(), []
     for given in path_list(paths):
-        root = os.path.abspath(os.fspath(given))
+        # Real paths: a file reached through a link to a folder indexed already is the
+        # same file, under the same id.
+        root = os.path.realpath(os.fspath(given))
         roots.append(root)
         if os.path.isfile(root):
             files.add(root)

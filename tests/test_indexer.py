@@ -164,6 +164,14 @@ def test_rebuild_reads_everything_again(corpus: Path, tmp_path: Path) -> None:
     assert len(all_ids(tmp_path / "ix")) == 2
 
 
+def test_a_folder_reached_through_a_link_is_the_same_folder(corpus: Path, tmp_path: Path) -> None:
+    sync(tmp_path / "ix", corpus)
+    ids = all_ids(tmp_path / "ix")
+    (tmp_path / "link").symlink_to(corpus, target_is_directory=True)
+    assert counts(sync(tmp_path / "ix", tmp_path / "link")) == (0, 0, 0, 8)
+    assert all_ids(tmp_path / "ix") == ids
+
+
 def test_unreadable_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> None:
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "broken.json").write_text('{"title": "x", ')
