@@ -479,9 +479,18 @@ class _SyncRun:
             self.writer, self.pending, self.clear = None, 0, False
 
     def _remove_vanished(self) -> None:
+        """Remove the files of these folders that are gone, and those indexed under a
+        path through a link (before roots were real paths): the real path replaces them."""
         present = set(self.files)
+        real_folders: dict[str, str] = {}
         for path, state in self.states.items():
-            if path not in present and _inside(path, self.roots):
+            if path in present:
+                continue
+            folder, name = os.path.split(path)
+            if folder not in real_folders:
+                real_folders[folder] = _real_path(folder)
+            real = os.path.join(real_folders[folder], name)
+            if _inside(path, self.roots) or _inside(real, self.roots):
                 self.tally.removed += len(self._delete_file(state))
 
     def _delete_file(self, state: FileState) -> set[str]:

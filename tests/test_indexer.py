@@ -172,6 +172,25 @@ def test_a_folder_reached_through_a_link_is_the_same_folder(corpus: Path, tmp_pa
     assert all_ids(tmp_path / "ix") == ids
 
 
+def test_files_indexed_through_a_link_are_taken_over_by_their_real_paths(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(corpus, target_is_directory=True)
+    walk = indexer_module.walk_article_files
+
+    def through_link(paths, follow_symlinks=False):  # roots as given, links kept
+        _, files, missing = walk(paths, follow_symlinks=follow_symlinks)
+        return [str(link)], [f.replace(str(corpus), str(link), 1) for f in files], missing
+
+    with monkeypatch.context() as patch:
+        patch.setattr(indexer_module, "walk_article_files", through_link)
+        sync(tmp_path / "ix", link)
+    assert counts(sync(tmp_path / "ix", link)) == (8, 0, 8, 0)
+    sync(tmp_path / "real", corpus)
+    assert all_ids(tmp_path / "ix") == all_ids(tmp_path / "real")
+
+
 def test_unreadable_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> None:
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "broken.json").write_text('{"title": "x", ')
