@@ -1019,6 +1019,9 @@ def test_picture_captions_are_read_without_their_credits():
         "<figure><img src='gull.jpg'><figcaption>Thinkstock</figcaption></figure>"
         "<div class='player'><video src='tide.mp4'></video><div class='vjs-captions-button'>"
         "<div class='vjs-menu'>Captions settings, opens captions settings dialog</div></div></div>"
+        # The teaser of another story: its caption is a link.
+        "<figure><img src='next.jpg'><figcaption><a href='/next'>Storm closes the harbour"
+        "</a></figcaption></figure>"
         # A caption inside a paragraph stays out, and the paragraph's text stays whole.
         "<p><span class='photo'><img src='gate.jpg'><span class='caption'>The east gate</span>"
         "</span> The board will meet again in June to set the winter timetable.</p>"
@@ -1050,6 +1053,9 @@ def test_picture_captions_are_read_without_their_credits():
         ("ImageNet pictures of the pier", "ImageNet pictures of the pier"),
         ("The pier in May. Kuva: Jane Roe", "The pier in May."),
         ("The pier in May. CC-BY-SA 2.0 Jane Roe", "The pier in May."),
+        ("The pier in May? (c) Harbour Board | pixels.example", "The pier in May?"),
+        ("The pier in May \u00a9 Jane Roe", "The pier in May"),
+        ("Video: Jane Roe, John Doe", ""),
         ("Salt and/or grit on the pier", "Salt and/or grit on the pier"),
         ("The 24/7 watch on the pier", "The 24/7 watch on the pier"),
     ],

@@ -111,17 +111,17 @@ _CAPTION_XPATH = (
 )
 _CREDIT_XPATH = ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]"
 _CREDIT_LABEL = (
-    r"(?i:fotos?|photos?|bild|bildquelle|image|imagen|kuva|cr[ée]dit[oa]?s?|quelle|source|fuente"
-    r"|fonte)"
+    r"(?i:fotos?|photos?|bild|bildquelle|image|imagen|video|kuva|cr[ée]dit[oa]?s?|quelle|source"
+    r"|fuente|fonte)"
 )
 # A credit at the end of a caption: "(Photo: AP)", "(Reuters/Jane Doe)", "(Jane Doe)",
-# "Foto: dpa", "Photo by Jane Doe", "CC-BY 2.0 Jane Doe", "CreditJane Doe", "Jane Doe/Reuters",
-# "J. Doe / AFP".
+# "Foto: dpa", "Photo by Jane Doe", "CC-BY 2.0 Jane Doe", "(c) Jane Doe", "CreditJane Doe",
+# "Jane Doe/Reuters", "J. Doe / AFP".
 _CREDIT = re.compile(
     rf"(?:\({_CREDIT_LABEL}\s*:[^)]*\)|\([^()]*/[^()]*\)|\((?:[A-Z][\w'-]*\s?){{1,3}}\)"
     rf"|(?<![^\W\d_]){_CREDIT_LABEL}\s*:.*|(?<![^\W\d_])Credit(?=[A-Z]).*"
     r"|(?<![^\W\d_])(?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)\s.*"
-    r"|(?<![^\W\d_])CC[- ]BY\b.*"
+    r"|(?<![^\W\d_])CC[- ]BY\b.*|(?:\((?i:c)\)|\u00a9)\s.*"
     r"|(?:[A-Z][\w'-]*\.?\s+)?[\w'-]*\s*/\s*(?:[A-Z]|[a-z]+[A-Z])[^.!?]{0,50})\s*$"
 )
 # "Media caption: ...", "Image caption ...": the label of a caption.
@@ -129,6 +129,8 @@ _CAPTION_LABEL = re.compile(r"^(?i:(?:media|image|photo|video)\s+caption\b\s*:?|
 # One word left is a label or an agency ("Thinkstock"); a long "caption" is not one.
 _MIN_CAPTION_WORDS = 2
 _MAX_CAPTION_CHARS = 1000
+# A "caption" most of whose text is a link is the teaser of another story.
+_MAX_LINKED_SHARE = 0.5
 
 
 def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
@@ -136,7 +138,7 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
     figure: captions name the people and places of the story, and trafilatura drops them
     with the picture. Measured by bench/extraction.py: body F1 on readability-test-pages
     (which keeps credits too) 0.9720 -> 0.9742; snippets F1 on trafilatura-eval (which
-    counts captions as noise) 0.9441 -> 0.9417 in English, 0.9250 -> 0.9201 in all."""
+    counts captions as noise) 0.9441 -> 0.9417 in English, 0.9250 -> 0.9204 in all."""
     captions = tree.xpath(_CAPTION_XPATH)
     chosen = set(captions)
     for caption in captions:
@@ -146,8 +148,10 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
         for up in caption.iterancestors():
             if up.tag == "figure" or up in chosen:
                 outer = up
-        too_long = len(caption.text_content()) > _MAX_CAPTION_CHARS
-        if too_long or not _beside_picture(caption, outer):
+        chars = len(caption.text_content())
+        if chars > _MAX_CAPTION_CHARS or _mostly_links(caption, chars):
+            continue  # a block of text, or the teaser of another story
+        if not _beside_picture(caption, outer):
             continue
         for credit in caption.xpath(_CREDIT_XPATH):
             credit.drop_tree()
@@ -167,6 +171,11 @@ def _caption_text(text: str) -> str:
     text = _CAPTION_LABEL.sub("", clean_space(text))
     text = _CREDIT.sub("", text).rstrip(" |-\u2013\u2014\u2022\u00b7:")
     return text if len(text.split()) >= _MIN_CAPTION_WORDS else ""
+
+
+def _mostly_links(node: lxml.html.HtmlElement, chars: int) -> bool:
+    linked = sum(len(link.text_content()) for link in node.iter("a"))
+    return linked > _MAX_LINKED_SHARE * chars
 
 
 def _beside_picture(caption: lxml.html.HtmlElement, outer: lxml.html.HtmlElement) -> bool:
