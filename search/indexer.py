@@ -104,10 +104,11 @@ def walk_article_files(
 ) -> tuple[list[str], list[str], list[Skipped]]:
     """Find the article files under ``paths``.
 
-    Returns the absolute roots, the sorted absolute file paths, and the given paths that
-    do not exist or are neither a file nor a folder. Hidden files and folders are passed over, and so are index folders and
-    the "X_files" folder a browser saves beside "X.html"; symbolic links are followed only
-    when they stay inside the given roots, unless ``follow_symlinks`` is true.
+    Returns the roots as real paths (links resolved), the sorted file paths below them,
+    and the given paths that do not exist or are neither a file nor a folder. Hidden files
+    and folders are passed over, and so are index folders and the "X_files" folder a
+    browser saves beside "X.html"; symbolic links are followed only when they stay inside
+    the given roots, unless ``follow_symlinks`` is true.
     """
     roots, files, missing = [], set(), []
     for given in path_list(paths):
@@ -123,8 +124,7 @@ def walk_article_files(
             missing.append(Skipped(os.fspath(given), "not a regular file or a folder"))
         else:
             missing.append(Skipped(os.fspath(given), "no such file or folder"))
-    real_roots = [os.path.realpath(root) for root in roots]
-    kept = [f for f in files if follow_symlinks or _inside(_real_path(f), real_roots)]
+    kept = [f for f in files if follow_symlinks or _inside(_real_path(f), roots)]
     return roots, sorted(kept), missing
 
 
