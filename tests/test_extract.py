@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 import time
 from pathlib import Path
 
@@ -1035,6 +1036,74 @@ def test_picture_captions_are_read_without_their_credits():
     ]
 
 
+# trafilatura reads pages this long as articles; shorter ones fall back to every paragraph.
+_P1 = (
+    "<p>The harbour board met on Tuesday to agree the summer timetable for the ferries, "
+    "which adds an early crossing and a late one on Fridays.</p>"
+)
+_P2 = (
+    "<p>Opponents said the plan would raise fares for the islanders who cross every day, "
+    "while doing little to shorten the queues at the pier.</p>"
+)
+
+
+def _text_of(html: str) -> str:
+    return re.sub("<[^>]+>", "", html)
+
+
+@pytest.mark.parametrize(
+    ("inner", "paragraphs"),
+    [
+        (  # the parts of a caption are separate words
+            "<figure><img src='a.jpg'><figcaption><h3>Mayor Roe</h3><p>The mayor speaks</p>"
+            "Line one<br>Line two</figcaption></figure>",
+            ["Mayor Roe The mayor speaks Line one Line two"],
+        ),
+        (  # a credit block classed as a caption's credit
+            "<div class='photo'><img src='a.jpg'><div class='caption'><span>Crowds at the pier."
+            "</span><div class='caption-credit'>Reuters</div></div></div>",
+            ["Crowds at the pier."],
+        ),
+        (  # captions in the order of the page
+            "<figure><figure><img src='a.jpg'><figcaption>Inner one at the pier.</figcaption>"
+            "</figure><figure><img src='b.jpg'><figcaption>Inner two at the pier.</figcaption>"
+            "</figure><figcaption>Outer caption of both.</figcaption></figure>",
+            ["Inner one at the pier.", "Inner two at the pier.", "Outer caption of both."],
+        ),
+        (  # a caption with a link in it is still a caption
+            "<figure><img src='a.jpg'><figcaption><a href='/roe'>Jane Roe</a> at the pier on "
+            "Monday.</figcaption></figure>",
+            ["Jane Roe at the pier on Monday."],
+        ),
+        (  # a quotation's figure: its caption is no picture's
+            "<figure><blockquote>Nothing is decided.</blockquote><figcaption>Jane Roe, "
+            "councillor</figcaption></figure>",
+            [],
+        ),
+    ],
+    ids=["spaced", "credit block", "in order", "with a link", "quotation"],
+)
+def test_captions_between_the_paragraphs(inner: str, paragraphs: list[str]) -> None:
+    page = f"<html><body><article><h1>Tides</h1>{_P1}{inner}{_P2}</article></body></html>"
+    (article,) = extract_bytes(page.encode(), path="captions.html")
+    assert article.body.split("\n\n") == [_text_of(_P1), *paragraphs, _text_of(_P2)]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        f"<div class='entry-content has-captions'><img src='a.jpg'>{_P1}{_P2}</div>",
+        f"<figure class='story'><img src='a.jpg'>{_P1}<figcaption>The pier.</figcaption>{_P2}"
+        "</figure>",
+    ],
+    ids=["a container named for captions", "a figure holding the article"],
+)
+def test_an_article_inside_a_caption_like_block_keeps_its_paragraphs(page: str) -> None:
+    html = f"<html><body><article><h1>Tides</h1>{page}</article></body></html>"
+    (article,) = extract_bytes(html.encode(), path="wrapped.html")
+    assert article.body.split("\n\n") == [_text_of(_P1), _text_of(_P2)]
+
+
 @pytest.mark.parametrize(
     ("caption", "text"),
     [
@@ -1048,6 +1117,24 @@ def test_picture_captions_are_read_without_their_credits():
         ("The pier at Dover Jane Roe/Reuters", "The pier at Dover"),
         ("The pier on Friday. Jane Roe / AFP - Getty Images", "The pier on Friday."),
         ("Jane Roe/iStock/Getty Images", ""),
+        (
+            "Main image: Whale expert Jane Roe. Photograph: John Doe for the Harbour Times",
+            "Whale expert Jane Roe.",
+        ),
+        ("The pier at Dover. Cortesía/La República", "The pier at Dover."),
+        ("Officer Jane Roe. (Picture by John Doe)", "Officer Jane Roe."),
+        ("Supporters of Jane Roe (C) and John Doe (R)", "Supporters of Jane Roe (C) and John Doe"),
+        (
+            "Smoke rises over the Israel/Gaza border on Tuesday",
+            "Smoke rises over the Israel/Gaza border on Tuesday",
+        ),
+        ("Photo de famille des dirigeants du G7", "Photo de famille des dirigeants du G7"),
+        (
+            "A photo by the family shows him at his graduation",
+            "A photo by the family shows him at his graduation",
+        ),
+        ("Video: Protesters clash with police", "Protesters clash with police"),
+        ("Photo: Jane Roe", ""),
         ("Thinkstock", ""),
         ("Credit Suisse shares fell", "Credit Suisse shares fell"),
         ("ImageNet pictures of the pier", "ImageNet pictures of the pier"),

@@ -103,44 +103,67 @@ def _formulas_as_text(tree: lxml.html.HtmlElement) -> None:
         outermost.getparent().replace(outermost, span)
 
 
-# A picture's caption: a <figcaption>, or a block named so by its class or id. A caption
-# inline in a paragraph (a <span>) is left alone: a <p> there would cut the paragraph.
+# A picture's caption: a <figcaption>, or a block named so by its class or id ("caption",
+# "wp-caption-text"; not "has-captions" or "no_caption", states, nor "caption-credit"). A
+# caption inline in a paragraph (a <span>) is left alone: a <p> there would cut it.
 _CAPTION_XPATH = (
-    "//body//figcaption | //body//*[self::div or self::p]"
-    "[contains(@class, 'caption') or contains(@id, 'caption')]"
+    "//body//figcaption | //body//*[self::div or self::p][not(contains(@class, 'credit'))]"
+    "[contains(concat(@class, ' ', @id, ' '), 'caption')]"
+    "[not(contains(concat(@class, ' ', @id, ' '), 'captions'))]"
+    "[not(contains(translate(@class, '-_', ''), 'nocaption'))]"
 )
 _CREDIT_XPATH = ".//*[contains(@class, 'credit') or contains(@class, 'copyright')]"
+_PICTURES = ("img", "picture")
+# What a figure holds when it is not a picture: a quotation, a listing, a table.
+_NOT_PICTURES = ("blockquote", "pre", "code", "table")
+# Elements whose text stands apart from the text around them.
+_SPACED = frozenset([*_BLOCKS, "br", "li", "figcaption", "td", "th", "dt", "dd"])
 _CREDIT_LABEL = (
-    r"(?i:fotos?|photos?|bild|bildquelle|image|imagen|video|kuva|cr[ée]dit[oa]?s?|quelle|source"
-    r"|fuente|fonte)"
+    r"(?i:fotos?|photos?|photograph|bild|bildquelle|image|imagen|video|kuva|cr[ée]dit[oa]?s?"
+    r"|quelle|source|fuente|fonte)"
 )
-# A credit at the end of a caption: "(Photo: AP)", "(Reuters/Jane Doe)", "(Jane Doe)",
-# "Foto: dpa", "Photo by Jane Doe", "CC-BY 2.0 Jane Doe", "(c) Jane Doe", "CreditJane Doe",
-# "Jane Doe/Reuters", "J. Doe / AFP".
+# A name of people or agencies: capitalised words ("Jane Doe", "Getty Images", "iStock"),
+# joined by "for the", "/", "-", "&".
+_NAME_WORD = r"(?:[A-Z][\w'\u2019.&-]*|[a-z]+[A-Z][\w'\u2019.-]*)"
+_NAMES = (
+    rf"{_NAME_WORD}(?:(?:\s*[/,&|\u2013\u2014-]\s*|\s+(?:(?:for|the|and|of|via|von|de|del|da"
+    rf"|di|y|et|und)\s+)*){_NAME_WORD})*"
+)
+# A credit at the end of a caption, after its text: "(Photo: AP)", "(Reuters/Jane Doe)",
+# "(Jane Doe)", "(Picture by Jane Doe)", ". Foto: dpa", "Photo by Jane Doe", "CreditJane
+# Doe", "CC-BY 2.0 Jane Doe", "(c) Jane Doe", "Jane Doe/Reuters", "J. Doe / AFP - Getty".
 _CREDIT = re.compile(
     rf"(?:\({_CREDIT_LABEL}\s*:[^)]*\)|\([^()]*/[^()]*\)|\((?:[A-Z][\w'-]*\s?){{1,3}}\)"
-    rf"|(?<![^\W\d_]){_CREDIT_LABEL}\s*:.*|(?<![^\W\d_])Credit(?=[A-Z]).*"
-    r"|(?<![^\W\d_])(?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)\s.*"
-    r"|(?<![^\W\d_])CC[- ]BY\b.*|(?:\((?i:c)\)|\u00a9)\s.*"
-    r"|(?:[A-Z][\w'-]*\.?\s+)?[\w'-]*\s*/\s*(?:[A-Z]|[a-z]+[A-Z])[^.!?]{0,50})\s*$"
+    r"|\((?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)\s[^)]*\)"
+    rf"|(?<=\S)\s*(?<![^\W\d_]){_CREDIT_LABEL}\s*:(?:[^.!?:]|\.(?!\s)){{1,60}}"
+    r"|(?<![^\W\d_])Credit(?=[A-Z]).*"
+    rf"|(?<![^\W\d_])(?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)\s+{_NAMES}"
+    rf"|(?<![^\W\d_])CC[- ]BY\b.*|(?:\((?i:c)\)|\u00a9)\s*{_NAMES}.*"
+    rf"|(?:[A-Z](?:[\w'-]*|\.)\s+)?[\w'-]*\s*/\s*{_NAMES})\s*$"
 )
-# "Media caption: ...", "Image caption ...": the label of a caption.
-_CAPTION_LABEL = re.compile(r"^(?i:(?:media|image|photo|video)\s+caption\b\s*:?|caption\s*:)\s*")
+# The label that opens a caption: "Media caption", "Image caption", "Caption:", "Photo:",
+# "Main image:".
+_CAPTION_LABEL = re.compile(
+    r"^(?i:(?:media|image|photo|video)\s+caption\b\s*:?|caption\s*:"
+    rf"|(?:(?:main|top|lead)\s+)?{_CREDIT_LABEL}\s*:)\s*"
+)
 # One word left is a label or an agency ("Thinkstock"); a long "caption" is not one.
 _MIN_CAPTION_WORDS = 2
 _MAX_CAPTION_CHARS = 1000
-# A "caption" most of whose text is a link is the teaser of another story.
-_MAX_LINKED_SHARE = 0.5
+# A "caption" that is a link all but a few words is the teaser of another story.
+_MAX_LINKED_SHARE = 0.9
 
 
 def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
     """Put the text of each picture caption, credits left out, in a ``<p>`` after its
-    figure: captions name the people and places of the story, and trafilatura drops them
-    with the picture. Measured by bench/extraction.py: body F1 on readability-test-pages
-    (which keeps credits too) 0.9720 -> 0.9742; snippets F1 on trafilatura-eval (which
-    counts captions as noise) 0.9441 -> 0.9417 in English, 0.9250 -> 0.9204 in all."""
+    figure, in the order of the page: captions name the people and places of the story,
+    and trafilatura drops them with the picture. Measured by bench/extraction.py: body F1
+    on readability-test-pages (which keeps credits too) 0.9720 -> 0.9741; snippets F1 on
+    trafilatura-eval (which counts captions as noise) 0.9441 -> 0.9415 in English, 0.9250
+    -> 0.9210 in all."""
     captions = tree.xpath(_CAPTION_XPATH)
     chosen = set(captions)
+    last_after: dict[lxml.html.HtmlElement, lxml.html.HtmlElement] = {}
     for caption in captions:
         if any(node in chosen for node in caption.iterdescendants()):
             continue  # the innermost caption holds the text
@@ -148,43 +171,82 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
         for up in caption.iterancestors():
             if up.tag == "figure" or up in chosen:
                 outer = up
-        chars = len(caption.text_content())
-        if chars > _MAX_CAPTION_CHARS or _mostly_links(caption, chars):
-            continue  # a block of text, or the teaser of another story
-        if not _beside_picture(caption, outer):
+        if not _is_caption(caption, outer, chosen):
             continue
         for credit in caption.xpath(_CREDIT_XPATH):
             credit.drop_tree()
         paragraph = lxml.html.Element("p")
-        paragraph.text = _caption_text(caption.text_content())
-        paragraph.tail, outer.tail = outer.tail, None
+        paragraph.text = _caption_text(_spaced_text(caption))
         if outer is caption:
+            paragraph.tail = caption.tail
             caption.getparent().replace(caption, paragraph)
-        else:
-            caption.drop_tree()
-            outer.addnext(paragraph)
+            continue
+        caption.drop_tree()
+        anchor = last_after.get(outer, outer)  # after the figure's captions placed already
+        paragraph.tail, anchor.tail = anchor.tail, None
+        anchor.addnext(paragraph)
+        last_after[outer] = paragraph
+
+
+def _is_caption(
+    caption: lxml.html.HtmlElement,
+    outer: lxml.html.HtmlElement,
+    captions: set[lxml.html.HtmlElement],
+) -> bool:
+    """Whether ``caption`` reads as a picture's caption: a <figcaption> of a figure that
+    is no quotation, listing or table, or a block beside a picture; short, of one
+    paragraph at most, not a link to another story (a teaser), and in a figure that holds
+    no paragraph of the article."""
+    chars = len(caption.text_content())
+    if chars > _MAX_CAPTION_CHARS or len(caption.findall(".//p")) > 1:
+        return False  # a block of the article
+    linked = sum(len(link.text_content()) for link in caption.iter("a"))
+    if linked > _MAX_LINKED_SHARE * chars:
+        return False
+    if outer is not caption and any(
+        not _in_caption(paragraph, outer, captions) for paragraph in outer.iter("p")
+    ):
+        return False  # a figure that holds paragraphs of the article: left as it is
+    holder = caption.getparent() if outer is caption else outer
+    if holder is None:
+        return False
+    if caption.tag == "figcaption":  # its picture may be one a script loads: no <img>
+        return next(holder.iter(*_NOT_PICTURES), None) is None
+    return next(holder.iter(*_PICTURES), None) is not None
+
+
+def _in_caption(
+    node: lxml.html.HtmlElement,
+    outer: lxml.html.HtmlElement,
+    captions: set[lxml.html.HtmlElement],
+) -> bool:
+    for up in itertools.chain([node], node.iterancestors()):
+        if up is outer:
+            return False
+        if up in captions or up.tag == "figcaption":
+            return True
+    return False
+
+
+def _spaced_text(node: lxml.html.HtmlElement) -> str:
+    """The text of ``node`` with a space where a block or a line break parts it: the
+    parts of a caption ("<h3>Mayor Ramirez</h3><p>The mayor ...") are separate words."""
+    for inner in node.iterdescendants():
+        if inner.tag in _SPACED:
+            inner.tail = " " + (inner.tail or "")
+            inner.text = " " + (inner.text or "")
+    return node.text_content()
 
 
 def _caption_text(text: str) -> str:
-    """``text`` of a caption without its label and its credit, or "" when one word is left
-    (a label or an agency, "Thinkstock")."""
-    text = _CAPTION_LABEL.sub("", clean_space(text))
-    text = _CREDIT.sub("", text).rstrip(" |-\u2013\u2014\u2022\u00b7:")
+    """``text`` of a caption without its label and its credit, or "" when it is a credit
+    alone ("Photo: Jane Doe", "Thinkstock")."""
+    text = clean_space(text)
+    unlabelled = _CAPTION_LABEL.sub("", text)
+    if unlabelled != text and re.fullmatch(_NAMES, unlabelled) and len(unlabelled.split()) <= 5:
+        return ""  # "Photo: Jane Doe"
+    text = _CREDIT.sub("", unlabelled).rstrip(" |-\u2013\u2014\u2022\u00b7:(")
     return text if len(text.split()) >= _MIN_CAPTION_WORDS else ""
-
-
-def _mostly_links(node: lxml.html.HtmlElement, chars: int) -> bool:
-    linked = sum(len(link.text_content()) for link in node.iter("a"))
-    return linked > _MAX_LINKED_SHARE * chars
-
-
-def _beside_picture(caption: lxml.html.HtmlElement, outer: lxml.html.HtmlElement) -> bool:
-    """Whether ``caption`` is a picture's: a ``<figcaption>``, or a block beside an image
-    (not the captions button of a video player)."""
-    if caption.tag == "figcaption":
-        return True
-    holder = caption.getparent() if outer is caption else outer
-    return holder is not None and next(holder.iter("img", "picture"), None) is not None
 
 
 def _wrap_loose_text(tree: lxml.html.HtmlElement) -> None:
