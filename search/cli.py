@@ -279,7 +279,7 @@ class QueryCommand(click.Command):
         texts: list[str] = []
         value_next = False
         for arg in args:
-            if not value_next and _is_text(arg, names):
+            if not value_next and _is_text(arg, names, valued):
                 texts.append(arg)
                 continue
             options.append(arg)
@@ -293,11 +293,12 @@ def _refuse_both(ctx: click.Context, args: list[str], pair: tuple[str, str]) -> 
         raise click.UsageError(f"{pair[0]} and {pair[1]} cannot be used together", ctx)
 
 
-def _is_text(arg: str, names: set[str]) -> bool:
+def _is_text(arg: str, names: set[str], valued: set[str]) -> bool:
     # "--word" is a mistyped option (click names the options it may mean), never text.
-    if not arg.startswith("-") or arg.startswith("--"):
+    if not arg.startswith("-") or arg.startswith("--") or arg in names:
         return False
-    return arg[:2] not in names  # "-n5" is the option -n with the value 5
+    # "-n5" is the option -n with the value 5; "-nato" is the text "NOT nato".
+    return not (arg[:2] in valued and arg[2:].isdigit())
 
 
 def filter_options(command: Any) -> Any:

@@ -388,6 +388,17 @@ def test_listing_does_not_repeat_a_byline_that_is_the_source(
     ]
 
 
+@pytest.mark.parametrize("word", ["pakistan", "nato", "herat"])
+def test_a_query_may_start_with_a_minus_and_a_short_option_letter(
+    index_dir: Path, word: str
+) -> None:
+    negated = run("query", f"-{word} taliban", "--index", str(index_dir), "--json")
+    spelled = run("query", f"taliban NOT {word}", "--index", str(index_dir), "--json")
+    assert negated.exit_code == 0, negated.stderr
+    ids = [[hit["id"] for hit in json.loads(r.stdout)["hits"]] for r in (negated, spelled)]
+    assert ids[0] == ids[1] and ids[0]
+
+
 def test_an_option_value_may_start_with_a_minus(index_dir: Path) -> None:
     newest = run("query", "taliban", "--sort", "-date", "--index", str(index_dir), "--json")
     assert newest.exit_code == 0, newest.stderr
