@@ -124,8 +124,21 @@ def walk_article_files(
             missing.append(Skipped(os.fspath(given), "not a regular file or a folder"))
         else:
             missing.append(Skipped(os.fspath(given), "no such file or folder"))
-    kept = [f for f in files if follow_symlinks or _inside(_real_path(f), roots)]
-    return roots, sorted(kept), missing
+    return roots, _one_path_a_file(files, roots, follow_symlinks), missing
+
+
+def _one_path_a_file(files: set[str], roots: list[str], follow_symlinks: bool) -> list[str]:
+    """``files`` sorted, each file once: a link to a file walked already (``a-copy.txt ->
+    a.txt``) is that file, read by its own path. A link out of the roots is passed over
+    unless ``follow_symlinks``."""
+    by_real: dict[str, str] = {}
+    for path in sorted(files):
+        real = _real_path(path)
+        if not follow_symlinks and not _inside(real, roots):
+            continue
+        if real not in by_real or path == real:
+            by_real[real] = path
+    return sorted(by_real.values())
 
 
 def path_list(paths: Paths) -> list[str]:
@@ -508,7 +521,9 @@ class _SyncRun:
         try:
             stat = os.stat(path)
         except OSError as exc:
-            self.tally.skipped.append(Skipped(path, os_reason(exc)))
+            broken = isinstance(exc, FileNotFoundError) and os.path.islink(path)
+            reason = f"broken link: {os.readlink(path)}" if broken else os_reason(exc)
+            self.tally.skipped.append(Skipped(path, reason))
             return None
         if not S_ISREG(stat.st_mode):
             # A pipe would block the run and a device never end: only files are read.

@@ -172,6 +172,26 @@ def test_a_folder_reached_through_a_link_is_the_same_folder(corpus: Path, tmp_pa
     assert all_ids(tmp_path / "ix") == ids
 
 
+def test_a_file_reached_by_several_paths_is_read_once_and_a_broken_link_said_so(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "news" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "news" / "a.txt").write_text("Zebras\n\nZebras graze by the river.\n")
+    (tmp_path / "other" / "g.txt").write_text("Gnus\n\nGnus cross the river.\n")
+    (tmp_path / "news" / "a-copy.txt").symlink_to("a.txt")
+    (tmp_path / "news" / "gone.txt").symlink_to("nowhere.txt")
+    (tmp_path / "news" / "ext").symlink_to(tmp_path / "other", target_is_directory=True)
+    (tmp_path / "news" / "sub" / "g-link.txt").symlink_to(tmp_path / "other" / "g.txt")
+    news, other = str(tmp_path / "news"), str(tmp_path / "other")
+    assert walk_article_files([news])[1:] == ([f"{news}/a.txt", f"{news}/gone.txt"], [])
+    found = walk_article_files([news, other], follow_symlinks=True)[1]
+    assert found == [f"{news}/a.txt", f"{news}/gone.txt", f"{other}/g.txt"]
+    report = sync(tmp_path / "ix", news)
+    assert counts(report) == (1, 0, 0, 0)
+    assert report.skipped == (Skipped(f"{news}/gone.txt", "broken link: nowhere.txt"),)
+
+
 def test_files_indexed_through_a_link_are_taken_over_by_their_real_paths(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
