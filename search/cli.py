@@ -8,6 +8,7 @@ place, :class:`SearchGroup`, so no traceback ever reaches a user.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import io
@@ -608,7 +609,8 @@ def stats(index_dir: str, as_json: bool) -> None:
     search stats --index my-index/ --json
     """
     with _searcher(index_dir) as searcher:
-        info = searcher.stats()
+        # As the user named it: a server opened the index by its real path.
+        info = dataclasses.replace(searcher.stats(), path=index_dir)
     if as_json:
         _print_json(info.to_dict())
         return

@@ -105,6 +105,20 @@ def test_a_served_command_prints_what_the_command_prints(
     assert answered.stderr == itself.stderr
 
 
+@pytest.mark.parametrize("args", [["stats"], ["stats", "--json"]])
+def test_a_served_stats_names_the_index_as_the_user_did(
+    served: Running, index_dir: Path, runtime: Path, tmp_path: Path, args: list[str]
+) -> None:
+    link = tmp_path / "index-link"
+    link.symlink_to(index_dir, target_is_directory=True)
+    argv = [*args, "--index", str(link)]
+    answered = _search(argv, runtime)
+    itself = _search(argv, NO_SERVER)
+    assert served.answered == 1
+    assert answered.stdout == itself.stdout
+    assert str(link) in answered.stdout.decode()
+
+
 def test_a_served_query_is_written_in_the_clients_encoding(tmp_path: Path, runtime: Path) -> None:
     page = tmp_path / "articles" / "page.html"
     page.parent.mkdir()
