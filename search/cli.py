@@ -512,7 +512,7 @@ def similar(article_id: str, index_dir: str, limit: int, as_json: bool) -> None:
     search similar https://example.com/news/story.html --limit 5
     """
     with _searcher(index_dir) as searcher:
-        results = searcher.similar(article_id, limit=limit)
+        results = searcher.similar(_stored_id(article_id), limit=limit)
     if as_json:
         _print_json(results.to_dict())
     else:
@@ -533,11 +533,22 @@ def show(article_id: str, index_dir: str, as_json: bool) -> None:
     search show https://example.com/news/story.html --json
     """
     with _searcher(index_dir) as searcher:
-        article = searcher.get(article_id)
+        article = searcher.get(_stored_id(article_id))
     if as_json:
         _print_json(article.to_dict())
     else:
         _print_article(article)
+
+
+def _stored_id(article_id: str) -> str:
+    """``article_id`` as the index stores it: a file's path ("text/a.txt", or
+    "feed.jsonl#3" for its third record) is real and absolute; a url stays as it is."""
+    path, mark, number = article_id.rpartition("#")
+    if not mark or not number.isdigit():
+        path, mark, number = article_id, "", ""
+    if "://" in article_id or not os.path.isfile(path):
+        return article_id
+    return os.path.realpath(path) + mark + number
 
 
 def _print_article(article: search.Article) -> None:

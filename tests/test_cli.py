@@ -339,6 +339,9 @@ def test_extract_gives_the_ids_search_index_gives(
     run("index", "text", "--index", str(tmp_path / "ix"))
     shown = run("show", extracted["id"], "--index", str(tmp_path / "ix"), "--json")
     assert json.loads(shown.stdout)["id"] == extracted["id"]
+    # A file's id may be given as its path from here.
+    relative = run("show", "text/austin-bajwa.txt", "--index", str(tmp_path / "ix"), "--json")
+    assert json.loads(relative.stdout)["id"] == extracted["id"]
 
 
 def test_stats(index_dir: Path) -> None:
