@@ -27,18 +27,23 @@ RARE_BELOW = 2
 # a date or number.
 _WORD = re.compile(r"(?<![\w'])[^\W\d_]{3,}(?![\w':])")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+# What stands right before a word the query leaves out: "-kabul", "NOT kabul".
+_NEGATED = re.compile(r"(?:-|\bNOT\s+)$")
 _FOLD = text_analyzer(stem=False)
 _STEM = text_analyzer()
 
 
 def respell(text: str, reader) -> str | None:
     """Return ``text`` with each rare word replaced by the closest common word in the
-    index, or None when no word changed. Case, operators and syntax are kept."""
+    index, or None when no word changed. Case, operators and syntax are kept, and so are
+    the words the query leaves out ("-kabul", "NOT kabul")."""
     changed = False
 
     def replace(match: re.Match[str]) -> str:
         nonlocal changed
         word = match.group()
+        if _NEGATED.search(text, 0, match.start()):
+            return word  # a word left out: respelling it would leave out another
         better = _better_word(word, reader)
         if better is None:
             return word

@@ -272,6 +272,9 @@ def test_did_you_mean_offers_real_words(index_dir: Path) -> None:
         assert searcher.search("provincal capitol").suggestion == "provincial capital"
         assert searcher.search("kabul").suggestion is None
         assert searcher.search("zzzzqx").suggestion is None
+        # A word left out is left as typed.
+        assert searcher.search("talibn NOT kabol").suggestion == "taliban NOT kabol"
+        assert searcher.search("-kabol talibn").suggestion == "-kabol taliban"
     listing = CliRunner().invoke(main, ["query", "talibn", "--index", str(index_dir)])
     assert listing.stdout == "No articles match.\nDid you mean: taliban?\n"
 
