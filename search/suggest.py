@@ -29,6 +29,8 @@ _WORD = re.compile(r"(?<![\w'])[^\W\d_]{3,}(?![\w':])")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 # What stands right before a word the query leaves out: "-kabul", "NOT kabul".
 _NEGATED = re.compile(r"(?:-|\bNOT\s+)$")
+# How far before a word to look for it: a query may be long, and each word looks.
+_NEGATION_CHARS = 16
 _FOLD = text_analyzer(stem=False)
 _STEM = text_analyzer()
 
@@ -42,7 +44,8 @@ def respell(text: str, reader) -> str | None:
     def replace(match: re.Match[str]) -> str:
         nonlocal changed
         word = match.group()
-        if _NEGATED.search(text, 0, match.start()):
+        start = match.start()
+        if _NEGATED.search(text[max(0, start - _NEGATION_CHARS) : start]):
             return word  # a word left out: respelling it would leave out another
         better = _better_word(word, reader)
         if better is None:
