@@ -11,6 +11,7 @@ leaves the index as the last commit left it and the next run finishes the job.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -495,15 +496,14 @@ class _SyncRun:
         """Remove the files of these folders that are gone, and those indexed under a
         path through a link (before roots were real paths): the real path replaces them."""
         present = set(self.files)
-        real_folders: dict[str, str] = {}
+        real_folder = functools.cache(_real_path)  # a folder's files share its real path
         for path, state in self.states.items():
             if path in present:
                 continue
             folder, name = os.path.split(path)
-            if folder not in real_folders:
-                real_folders[folder] = _real_path(folder)
-            real = os.path.join(real_folders[folder], name)
-            if _inside(path, self.roots) or _inside(real, self.roots):
+            if _inside(path, self.roots) or _inside(
+                os.path.join(real_folder(folder), name), self.roots
+            ):
                 self.tally.removed += len(self._delete_file(state))
 
     def _delete_file(self, state: FileState) -> set[str]:

@@ -129,15 +129,16 @@ _NAMES = (
     rf"{_NAME_WORD}(?:(?:\s*[/,&|\u2013\u2014-]\s*|\s+(?:(?:for|the|and|of|via|von|de|del|da"
     rf"|di|y|et|und)\s+)*){_NAME_WORD})*"
 )
+_PHOTO_BY = r"(?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)"
 # A credit at the end of a caption, after its text: "(Photo: AP)", "(Reuters/Jane Doe)",
 # "(Jane Doe)", "(Picture by Jane Doe)", ". Foto: dpa", "Photo by Jane Doe", "CreditJane
 # Doe", "CC-BY 2.0 Jane Doe", "(c) Jane Doe", "Jane Doe/Reuters", "J. Doe / AFP - Getty".
 _CREDIT = re.compile(
     rf"(?:\({_CREDIT_LABEL}\s*:[^)]*\)|\([^()]*/[^()]*\)|\((?:[A-Z][\w'-]*\s?){{1,3}}\)"
-    r"|\((?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)\s[^)]*\)"
+    rf"|\({_PHOTO_BY}\s[^)]*\)"
     rf"|(?<=\S)\s*(?<![^\W\d_]){_CREDIT_LABEL}\s*:(?:[^.!?:]|\.(?!\s)){{1,60}}"
     r"|(?<![^\W\d_])Credit(?=[A-Z]).*"
-    rf"|(?<![^\W\d_])(?i:fotos?|photos?|pictures?)\s+(?i:by|von|de|par)\s+{_NAMES}"
+    rf"|(?<![^\W\d_]){_PHOTO_BY}\s+{_NAMES}"
     rf"|(?<![^\W\d_])CC[- ]BY\b.*|(?:\((?i:c)\)|\u00a9)\s*{_NAMES}.*"
     rf"|(?:[A-Z](?:[\w'-]*|\.)\s+)?[\w'-]*\s*/\s*{_NAMES})\s*$"
 )
