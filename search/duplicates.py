@@ -61,10 +61,12 @@ def _bins(fingerprint: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _filled_bins(fingerprint: str) -> tuple[str, ...]:
-    # Each filled bin as one string, its place and its minimum ("3:0a1b2c3d"): built
-    # once per fingerprint, and quick to look up.
-    return tuple(f"{i}:{value}" for i, value in enumerate(_bins(fingerprint)) if value != _EMPTY)
+def _filled_bins(fingerprint: str) -> tuple[tuple[str, ...], int]:
+    # Each filled bin as one string, its place and its minimum ("3:0a1b2c3d"), and the
+    # places filled as bits: built once per fingerprint, and quick to look up.
+    bins = _bins(fingerprint)
+    filled = tuple(f"{i}:{value}" for i, value in enumerate(bins) if value != _EMPTY)
+    return filled, sum(1 << i for i, value in enumerate(bins) if value != _EMPTY)
 
 
 def are_copies(first: tuple[str, str], second: tuple[str, str]) -> bool:
@@ -88,14 +90,15 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
     # copy agrees with its leader on half its bins, so only leaders that share one can
     # be its story. Most articles share none, and are compared with no leader at all.
     by_bin: dict[str, list[int]] = {}
+    places: list[int] = []  # the filled places of each group's leading article
     for position, key in enumerate(keys):
         number = by_hash.get(key[0]) if key[0] else None
-        filled = _filled_bins(key[1])
+        filled, filled_places = _filled_bins(key[1])
         if number is None and filled:
-            candidates = sorted({n for bin_ in filled for n in by_bin.get(bin_, ())})
-            number = next((n for n in candidates if are_copies(keys[groups[n][0]], key)), None)
+            number = _first_copied(filled, filled_places, by_bin, places)
         if number is None:
             groups.append([position])
+            places.append(filled_places)
             number = len(groups) - 1
             for bin_ in filled:
                 by_bin.setdefault(bin_, []).append(number)
@@ -104,3 +107,19 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
         if key[0]:
             by_hash.setdefault(key[0], number)
     return groups
+
+
+def _first_copied(
+    filled: tuple[str, ...], filled_places: int, by_bin: dict[str, list[int]], places: list[int]
+) -> int | None:
+    """The first group whose leading article this one copies by :func:`similarity`:
+    the bins they share over the places either fills, counted without comparing
+    fingerprints bin by bin (a page of results compares each article with many)."""
+    shared: dict[int, int] = {}
+    for bin_ in filled:
+        for number in by_bin.get(bin_, ()):
+            shared[number] = shared.get(number, 0) + 1
+    for number in sorted(shared):
+        if shared[number] / (places[number] | filled_places).bit_count() >= COPY_SIMILARITY:
+            return number
+    return None
