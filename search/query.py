@@ -53,6 +53,7 @@ from search.schema import (
     added_in_order,
     build_schema,
     resolve_field,
+    term_scores,
 )
 
 __all__ = [
@@ -1462,6 +1463,9 @@ def _weighed(searcher, weighting, fieldname: str, btext: bytes, ids, weights) ->
     them; None for a scorer this does not know."""
     scorer = weighting.scorer(searcher, fieldname, btext)
     if type(scorer) is scoring.BM25FScorer:
+        found = term_scores(scorer, searcher.reader(), fieldname, ids, weights)
+        if found is not None:
+            return found
         score, length = scorer._score, scorer.dfl
         return {docnum: score(weight, length(docnum)) for docnum, weight in zip(ids, weights)}
     if type(scorer) is scoring.WeightScorer:

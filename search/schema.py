@@ -44,6 +44,7 @@ __all__ = [
     "make_weighting",
     "resolve_field",
     "stored_id",
+    "term_scores",
 ]
 
 # Snowball's English stop words. A long question ("what are the effects of ...") drops them,
@@ -247,20 +248,23 @@ class FieldsScorer:
 
     def term_parts(
         self, index: int, ids: Sequence[int], frequencies: Sequence[float]
-    ) -> list[float]:
+    ) -> dict[int, float]:
         """What :meth:`parts` gives term ``index`` in each of ``ids`` (ascending), given
-        its frequency in each: the lengths come from the segment's length column."""
+        its frequency in each, by document: the lengths come from the segment's length
+        column."""
         field, weight, b, average = self._fields[index]
         if not b:
-            return [weight * frequency / 1.0 for frequency in frequencies]
+            return {docnum: weight * f / 1.0 for docnum, f in zip(ids, frequencies)}
         lengths = length_column(self._reader, field)
         if lengths is None or (ids and ids[-1] >= len(lengths)):
-            return [self.parts(docnum, [(index, f)])[index] for docnum, f in zip(ids, frequencies)]
+            return {d: self.parts(d, [(index, f)])[index] for d, f in zip(ids, frequencies)}
         norms = _norms(b, average)
-        return [
-            weight * frequency / norms[lengths[docnum]]
+        # One pass, straight into the dict: a list first, then a dict of it, took a
+        # third longer.
+        return {
+            docnum: weight * frequency / norms[lengths[docnum]]
             for docnum, frequency in zip(ids, frequencies)
-        ]
+        }
 
     def score_postings(
         self, postings: Sequence[tuple[Sequence[int], Sequence[float]]]
@@ -271,7 +275,7 @@ class FieldsScorer:
         # same sum as score()'s, to the last bit.
         summed = added_in_order(
             [
-                dict(zip(ids, self.term_parts(index, ids, frequencies)))
+                self.term_parts(index, ids, frequencies)
                 for index, (ids, frequencies) in enumerate(postings)
             ]
         )
@@ -314,6 +318,29 @@ def added_in_order(scores: list[dict[int, float]]) -> dict[int, float]:
 def _norms(b: float, average: float) -> tuple[float, ...]:
     """BM25's length normalization for every length byte (0: no length, never read)."""
     return (1.0, *(1.0 - b + b * length / average for length in BYTE_LENGTHS[1:]))
+
+
+def term_scores(
+    scorer: scoring.BM25FScorer, reader, fieldname: str, ids: Sequence[int], weights
+) -> dict[int, float] | None:
+    """The scores Whoosh's ``scorer`` gives each posting of a term in one field (ids
+    ascending), a posting list at a time from the segment's length column; None when
+    the lengths are not in memory. bm25()'s arithmetic in its order: the same scores
+    to the last bit, in a third of the time of a call per posting."""
+    lengths = length_column(reader, fieldname)
+    if lengths is None or (ids and ids[-1] >= len(lengths)):
+        return None
+    parts = _length_parts(scorer.K1, scorer.B, scorer.avgfl)
+    idf, k1_plus_1 = scorer.idf, scorer.K1 + 1
+    return {d: idf * ((w * k1_plus_1) / (w + parts[lengths[d]])) for d, w in zip(ids, weights)}
+
+
+@lru_cache(maxsize=64)
+def _length_parts(k1: float, b: float, average: float) -> tuple[float, ...]:
+    """``K1 * ((1 - B) + B * fl / avgfl)`` of whoosh.scoring.bm25 for every length byte
+    (0, no length, as Whoosh's default length 1)."""
+    lengths = (1, *BYTE_LENGTHS[1:])
+    return tuple(k1 * ((1 - b) + b * length / average) for length in lengths)
 
 
 def make_weighting(**parameters: Any) -> BM25:
