@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 __all__ = [
@@ -123,14 +125,22 @@ class Copy:
         }
 
 
+Spans = tuple[tuple[int, int], ...]
+
+
+def _no_snippet() -> tuple[str, Spans]:
+    return "", ()
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result.
 
     ``snippet`` is plain text from the body (or summary); ``highlights`` are the
-    ``(start, end)`` character spans of the matched words inside it. ``copies`` are the
-    syndicated copies folded into this hit; ``explanation`` is the score broken down by
-    query word, when it was asked for.
+    ``(start, end)`` character spans of the matched words inside it. Both are made the
+    first time either is read, from text the hit holds (no index needed). ``copies``
+    are the syndicated copies folded into this hit; ``explanation`` is the score broken
+    down by query word, when it was asked for.
     """
 
     rank: int
@@ -143,10 +153,28 @@ class Hit:
     date: dt.datetime | None
     summary: str
     path: str
-    snippet: str = ""
-    highlights: tuple[tuple[int, int], ...] = ()
     copies: tuple[Copy, ...] = ()
     explanation: str = ""
+    # Makes (snippet, highlights) when they are first read: a caller that shows titles
+    # only does not pay for snippets (a third of a typical query's time).
+    _snippet_maker: Callable[[], tuple[str, Spans]] = field(
+        default=_no_snippet, repr=False, compare=False
+    )
+
+    @cached_property
+    def _snippet(self) -> tuple[str, Spans]:
+        # cached_property writes the instance's __dict__, which a frozen dataclass allows.
+        return self._snippet_maker()
+
+    @property
+    def snippet(self) -> str:
+        """The stretch of the text that best shows why the article matched."""
+        return self._snippet[0]
+
+    @property
+    def highlights(self) -> Spans:
+        """The ``(start, end)`` spans of the matched words in :attr:`snippet`."""
+        return self._snippet[1]
 
     @property
     def snippet_html(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import glob
 import heapq
 import itertools
@@ -792,7 +793,6 @@ def _hit(
 ) -> Hit:
     docnum, score, _ = story[0]
     article = article_from_stored(engine.stored_fields(docnum))
-    snippet, spans = make_snippet(article.body or article.summary, terms)
     return Hit(
         rank=rank,
         score=score if scored else 0.0,
@@ -804,8 +804,7 @@ def _hit(
         date=article.date,
         summary=article.summary,
         path=article.path,
-        snippet=snippet,
-        highlights=spans,
+        _snippet_maker=functools.partial(make_snippet, article.body or article.summary, terms),
         copies=tuple(_copy(engine.stored_fields(entry[0])) for entry in story[1:]),
         explanation=_explain(engine, explain, docnum, score) if explain else "",
     )

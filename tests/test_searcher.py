@@ -189,6 +189,33 @@ def test_results_outlive_the_searcher(index_dir: Path) -> None:
         opened.search("zurich")
 
 
+def test_a_snippet_is_made_when_first_read_and_outlives_the_searcher(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    import search.searcher
+
+    with Searcher(index_dir) as opened:
+        unread = opened.search("kabul").hits[0]
+    copied = pickle.loads(pickle.dumps(unread))  # a hit whose snippet is not made yet
+    assert copied == unread
+    assert "_snippet_maker" not in repr(unread)
+    assert [copied.snippet[s:e] for s, e in copied.highlights][:1] == ["Kabul"]
+    assert (copied.snippet, copied.highlights) == (unread.snippet, unread.highlights)
+
+    made = []
+    make_snippet = search.searcher.make_snippet
+    monkeypatch.setattr(
+        search.searcher, "make_snippet", lambda *args: made.append(1) or make_snippet(*args)
+    )
+    with Searcher(index_dir) as opened:
+        hit = opened.search("evacuation flights").hits[0]
+    assert made == []  # a caller showing titles only makes no snippet
+    assert [hit.snippet[s:e] for s, e in hit.highlights] == ["evacuation", "flights"]
+    assert made == [1]  # made once, for both snippet and highlights
+
+
 def test_strict_and_lenient_queries(searcher: Searcher) -> None:
     with pytest.raises(UnknownFieldError) as caught:
         searcher.search("colour:red")
