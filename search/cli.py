@@ -36,8 +36,22 @@ INDEX_OPTION = click.option(
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
+class Command(click.Command):
+    """A command whose usage errors all show its usage lines: click's parser leaves
+    them out of "Option '--sort' requires an argument"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            error.ctx = error.ctx or ctx
+            raise
+
+
 class SearchGroup(click.Group):
     """A click group that turns every error into a message and an exit code."""
+
+    command_class = Command
 
     def invoke(self, ctx: click.Context) -> Any:
         _tolerant_output()
@@ -252,7 +266,7 @@ def _facets_option(ctx: click.Context, param: click.Parameter, value: str | None
     return names
 
 
-class QueryCommand(click.Command):
+class QueryCommand(Command):
     """A command whose text may start with "-" ("-kabul taliban"): an argument that
     starts with a single "-" but names no option, and is no option's value ("--sort
     -date"), is read as the text, not as an option."""

@@ -380,6 +380,23 @@ def test_no_arguments_is_usage_error() -> None:
     assert run("index").exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        (["query", "oil", "--sort"], "search query [OPTIONS] TEXT"),
+        (["timeline", "oil", "--by"], "search timeline [OPTIONS] TEXT"),
+        (["index", "--index"], "search index [OPTIONS] PATHS..."),
+    ],
+)
+def test_an_option_missing_its_value_shows_the_usage(args: list[str], usage: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Usage: {usage}\nTry 'search {args[0]} --help' for help.\n\n"
+        f"Error: Option '{args[-1]}' requires an argument.\n"
+    )
+
+
 def test_listing_does_not_repeat_a_byline_that_is_the_source(
     built: tuple[Path, Path],
 ) -> None:
