@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 __all__ = [
@@ -128,8 +127,36 @@ class Copy:
 Spans = tuple[tuple[int, int], ...]
 
 
-def _no_snippet() -> tuple[str, Spans]:
-    return "", ()
+class _MadeWhenRead:
+    """A field of :class:`Hit` (``snippet``, ``highlights``) that its
+    ``_snippet_maker``, when it has one, makes together with the other the first time
+    either is read; without one, the value given to the constructor.
+
+    A descriptor-typed dataclass field: ``fields()``, ``asdict()``, ``repr()`` and
+    ``==`` read it as any other field, and a hit pickles with what it holds.
+    """
+
+    def __init__(self, part: int, default: Any) -> None:
+        self._part = part
+        self._default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._given = f"_given_{name}"
+
+    def __get__(self, hit: Any, owner: type | None = None) -> Any:
+        if hit is None:
+            return self._default  # what the dataclass takes as the field's default
+        values = hit.__dict__
+        if values.get("_snippet_maker") is None:
+            return values.get(self._given, self._default)
+        if "_made_snippet" not in values:
+            values["_made_snippet"] = values["_snippet_maker"]()
+        return values["_made_snippet"][self._part]
+
+    def __set__(self, hit: Any, value: Any) -> None:
+        # A frozen dataclass's __init__ sets fields with object.__setattr__, which
+        # comes here; assigning later still raises FrozenInstanceError.
+        hit.__dict__[self._given] = value
 
 
 @dataclass(frozen=True)
@@ -137,10 +164,11 @@ class Hit:
     """One search result.
 
     ``snippet`` is plain text from the body (or summary); ``highlights`` are the
-    ``(start, end)`` character spans of the matched words inside it. Both are made the
-    first time either is read, from text the hit holds (no index needed). ``copies``
-    are the syndicated copies folded into this hit; ``explanation`` is the score broken
-    down by query word, when it was asked for.
+    ``(start, end)`` character spans of the matched words inside it. A hit from a
+    search makes both the first time either is read, from text it holds (no index
+    needed): a caller that shows titles only does not pay for snippets, a third of a
+    typical query's time. ``copies`` are the syndicated copies folded into this hit;
+    ``explanation`` is the score broken down by query word, when it was asked for.
     """
 
     rank: int
@@ -153,28 +181,14 @@ class Hit:
     date: dt.datetime | None
     summary: str
     path: str
+    snippet: str = _MadeWhenRead(0, "")  # type: ignore[assignment]
+    highlights: Spans = _MadeWhenRead(1, ())  # type: ignore[assignment]
     copies: tuple[Copy, ...] = ()
     explanation: str = ""
-    # Makes (snippet, highlights) when they are first read: a caller that shows titles
-    # only does not pay for snippets (a third of a typical query's time).
-    _snippet_maker: Callable[[], tuple[str, Spans]] = field(
-        default=_no_snippet, repr=False, compare=False
+    # Makes (snippet, highlights); None: they are the values given.
+    _snippet_maker: Callable[[], tuple[str, Spans]] | None = field(
+        default=None, repr=False, compare=False
     )
-
-    @cached_property
-    def _snippet(self) -> tuple[str, Spans]:
-        # cached_property writes the instance's __dict__, which a frozen dataclass allows.
-        return self._snippet_maker()
-
-    @property
-    def snippet(self) -> str:
-        """The stretch of the text that best shows why the article matched."""
-        return self._snippet[0]
-
-    @property
-    def highlights(self) -> Spans:
-        """The ``(start, end)`` spans of the matched words in :attr:`snippet`."""
-        return self._snippet[1]
 
     @property
     def snippet_html(self) -> str:

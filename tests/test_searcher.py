@@ -192,6 +192,7 @@ def test_results_outlive_the_searcher(index_dir: Path) -> None:
 def test_a_snippet_is_made_when_first_read_and_outlives_the_searcher(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import dataclasses
     import pickle
 
     import search.searcher
@@ -199,10 +200,15 @@ def test_a_snippet_is_made_when_first_read_and_outlives_the_searcher(
     with Searcher(index_dir) as opened:
         unread = opened.search("kabul").hits[0]
     copied = pickle.loads(pickle.dumps(unread))  # a hit whose snippet is not made yet
-    assert copied == unread
-    assert "_snippet_maker" not in repr(unread)
     assert [copied.snippet[s:e] for s, e in copied.highlights][:1] == ["Kabul"]
+    assert copied == unread
     assert (copied.snippet, copied.highlights) == (unread.snippet, unread.highlights)
+    # Still dataclass fields: asdict() and repr() show them, the maker stays hidden.
+    assert dataclasses.asdict(unread)["snippet"] == unread.snippet
+    assert f"snippet={unread.snippet!r}" in repr(unread)
+    assert "_snippet_maker" not in repr(unread)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        unread.snippet = "changed"  # type: ignore[misc]
 
     made = []
     make_snippet = search.searcher.make_snippet
