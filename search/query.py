@@ -997,7 +997,19 @@ def _word_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node
     # Only "*" is a wildcard: "?" ends too many typed questions to mean "any letter".
     if "*" in word:
         return _wildcard_node(token, fieldname, report)
-    return _over_fields(fieldname, word, word, lambda f, b: _terms_query(f, _analyze(f, word), b))
+    return _over_fields(
+        fieldname, word, word, lambda f, b: _terms_query(f, _analyze(f, _typed_in(f, word)), b)
+    )
+
+
+def _typed_in(fieldname: str, word: str) -> str:
+    """``word`` as it can stand in ``fieldname``. A tag is one term, punctuation and all,
+    so the punctuation that ends a typed word ("weather." or "politics,") is not the
+    tag's: dropped, though not the final dot of an abbreviation ("u.s.")."""
+    if fieldname != "tags":
+        return word
+    word = word.rstrip(",;:!?")
+    return word[:-1] if word.endswith(".") and word.count(".") == 1 else word
 
 
 def _phrase_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node | None:

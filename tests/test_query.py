@@ -270,6 +270,9 @@ def test_fields_and_aliases(index) -> None:
         'source:"Newsweek Pakistan"': {"a2"},
         "tags:afghanistan": {"a1", "a7"},
         'tag:"new york"': {"a5"},
+        # A tag is one term: the punctuation ending a typed word is not part of it.
+        "weather.": {"a6"},
+        "tags:politics,": {"a5"},
         "url:reuters.com": {"a1", "a7"},
         "url:bbc.co.uk": {"a6"},
         "link:https://apnews.com/election": {"a5"},
