@@ -157,7 +157,8 @@ def main() -> None:
     \b
     search index corpus/
     search query "Taliban provincial capitals"
-    search query 'title:taliban AND source:"Newsweek Pakistan"' --since 2021-08-01
+    search query 'source:"Newsweek Pakistan" AND afghanistan NOT kabul'
+    search query 'title:oil AND source:reuters' --since 1987-02-01
     """
 
 

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,33 @@ HIT_KEYS = [
 
 def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, list(args), env=env)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands(*names: str) -> list[list[str]]:
+    """The arguments of each ``search <name> ...`` line in the README's shell examples."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL):
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if words[:1] == ["search"] and words[1:2] and words[1] in names:
+                commands.append(words[1:])
+    return commands
+
+
+def test_the_readme_queries_find_articles_in_the_bundled_corpus(tmp_path: Path) -> None:
+    index = str(tmp_path / "index")
+    assert run("index", str(ROOT / "corpus"), "--index", index, "--quiet").exit_code == 0
+    commands = readme_commands("query", "timeline")
+    assert len(commands) >= 6
+    for args in commands:
+        result = run(*args, "--index", index)
+        assert result.exit_code == 0, (args, result.output)
+        assert not re.search(r"No (dated )?articles match", result.stdout), args
+        assert '"total": 0' not in result.stdout, args
 
 
 def test_index_prints_one_summary_line(corpus: Path, tmp_path: Path) -> None:
