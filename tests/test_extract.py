@@ -1080,8 +1080,31 @@ def _text_of(html: str) -> str:
             "councillor</figcaption></figure>",
             [],
         ),
+        (  # a caption that is a <span> in the picture's block, credit left out
+            "<div class='photo'><img src='a.jpg'><br/> <span class='pb-caption'>Jane Roe at "
+            "the pier on Monday. (John Doe/AFP/Getty Images)</span></div>",
+            ["Jane Roe at the pier on Monday."],
+        ),
+        (  # a <span> of a caption block is read with it, not alone
+            "<div class='photo'><img src='a.jpg'><div class='image_caption'> Crowds at the "
+            "pier <span class='caption_copyright'>\u00a9 John Doe</span></div></div>",
+            ["Crowds at the pier"],
+        ),
+        (  # a <span> caption that is a credit alone leaves nothing behind
+            "<div class='photo'><img src='a.jpg'><span class='caption'>Thinkstock</span></div>",
+            [],
+        ),
     ],
-    ids=["spaced", "credit block", "in order", "with a link", "quotation"],
+    ids=[
+        "spaced",
+        "credit block",
+        "in order",
+        "with a link",
+        "quotation",
+        "span",
+        "span in a caption",
+        "span credit",
+    ],
 )
 def test_captions_between_the_paragraphs(inner: str, paragraphs: list[str]) -> None:
     page = f"<html><body><article><h1>Tides</h1>{_P1}{inner}{_P2}</article></body></html>"

@@ -105,9 +105,12 @@ def _formulas_as_text(tree: lxml.html.HtmlElement) -> None:
 
 # A picture's caption: a <figcaption>, or a block named so by its class or id ("caption",
 # "wp-caption-text"; not "has-captions" or "no_caption", states, nor "caption-credit"). A
-# caption inline in a paragraph (a <span>) is left alone: a <p> there would cut it.
+# <span> counts as a child of a block only ("pb-caption" beside an image): inline in a
+# paragraph, a <p> in its place would cut it, and in a figcaption the figcaption is read.
 _CAPTION_XPATH = (
-    "//body//figcaption | //body//*[self::div or self::p][not(contains(@class, 'credit'))]"
+    "//body//figcaption | //body//*[self::div or self::p or self::span[not(ancestor::figcaption)]"
+    "[parent::div or parent::figure or parent::td or parent::li]]"
+    "[not(contains(@class, 'credit'))]"
     "[contains(concat(@class, ' ', @id, ' '), 'caption')]"
     "[not(contains(concat(@class, ' ', @id, ' '), 'captions'))]"
     "[not(contains(translate(@class, '-_', ''), 'nocaption'))]"
@@ -166,8 +169,8 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
     chosen = set(captions)
     last_after: dict[lxml.html.HtmlElement, lxml.html.HtmlElement] = {}
     for caption in captions:
-        if any(node in chosen for node in caption.iterdescendants()):
-            continue  # the innermost caption holds the text
+        if any(node in chosen and node.tag != "span" for node in caption.iterdescendants()):
+            continue  # the innermost caption block holds the text
         outer = caption
         for up in caption.iterancestors():
             if up.tag == "figure" or up in chosen:
@@ -178,6 +181,9 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
             credit.drop_tree()
         paragraph = lxml.html.Element("p")
         paragraph.text = _caption_text(_spaced_text(caption))
+        if not paragraph.text and caption.tag == "span":
+            caption.drop_tree()  # a credit alone: an empty paragraph in its place misleads
+            continue
         if outer is caption:
             paragraph.tail = caption.tail
             caption.getparent().replace(caption, paragraph)
