@@ -50,6 +50,7 @@ from search.schema import (
     DEFAULT_FIELD_BOOSTS,
     FIELD_ALIASES,
     QUERY_STOP_WORDS,
+    DFRScorer,
     added_in_order,
     build_schema,
     resolve_field,
@@ -287,9 +288,10 @@ class _ScoredDocs(matching.Matcher):
 class _AcrossFields(wq.Or):
     """One word searched in several fields (``Term`` queries), scored as one word.
 
-    With a weighting that has ``fields_scorer`` (:class:`search.schema.BM25`) the
-    frequencies in the fields are combined before BM25 saturates them (BM25F); a plain
-    Or would add a full score per field. Any other weighting gets the plain Or.
+    With a weighting that has ``fields_scorer`` (:class:`search.schema.InExpC2`,
+    :class:`search.schema.BM25`) the frequencies in the fields are combined before the
+    model saturates them (as BM25F does); a plain Or would add a full score per field.
+    Any other weighting gets the plain Or.
     """
 
     def _matcher(self, subs, searcher, context):
@@ -1474,7 +1476,7 @@ def _weighed(searcher, weighting, fieldname: str, btext: bytes, ids, weights) ->
     """The scores of a term's postings, as the weighting's scorer for one field gives
     them; None for a scorer this does not know."""
     scorer = weighting.scorer(searcher, fieldname, btext)
-    if type(scorer) is scoring.BM25FScorer:
+    if type(scorer) in (scoring.BM25FScorer, DFRScorer):
         found = term_scores(scorer, searcher.reader(), fieldname, ids, weights)
         if found is not None:
             return found

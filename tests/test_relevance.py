@@ -257,10 +257,35 @@ def test_a_word_in_title_and_body_is_one_word_not_two() -> None:
         ]
     )
     query = parse_query("storm").query
+    fields = [("title", "storm", 1.0), ("body", "storm", 1.0)]
     with index.searcher(weighting=make_weighting()) as searcher:
         scores = {hit["id"]: hit.score for hit in searcher.search(query)}
+        bound = make_weighting().fields_scorer(searcher, fields).max_score
     assert scores["title"] < scores["both"] < 2 * scores["title"]
-    assert scores["both"] < make_weighting().k1 + 1  # BM25's bound, times an idf below 1
+    assert scores["both"] < bound  # the model's bound: its weight times tfn / (tfn + 1)
+
+
+def test_a_word_repeated_where_it_occurs_outweighs_one_that_is_not() -> None:
+    # In_expC2's (F + 1) / n: "kabul" fills the other article that holds it, "vote" is
+    # said once in each of its two. With the same counts, lengths and document
+    # frequencies, BM25 ties them (and ranks "flat" first, as indexed first).
+    index = make_index(
+        [
+            Article(id="flat", body="vote talks held today"),
+            Article(id="bursty", body="kabul talks held today"),
+            Article(id="kabul", body="kabul kabul kabul kabul"),
+            Article(id="vote", body="vote count due later"),
+            # Other news: in four articles, five counts of a word would be no surprise.
+            *(Article(id=f"other{i}", body=f"weather report number {i}") for i in range(40)),
+        ]
+    )
+    query = parse_query("kabul vote", mode="any").query
+    with index.searcher(weighting=make_weighting()) as searcher:
+        ranked_ids = [hit["id"] for hit in searcher.search(query, limit=4)]
+    with index.searcher(weighting=BM25()) as searcher:
+        bm25 = {hit["id"]: hit.score for hit in searcher.search(query, limit=4)}
+    assert ranked_ids.index("bursty") < ranked_ids.index("flat")
+    assert bm25["bursty"] == bm25["flat"]
 
 
 # --- speed --------------------------------------------------------------------------------
