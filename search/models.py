@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 __all__ = [
@@ -127,36 +127,44 @@ class Copy:
 Spans = tuple[tuple[int, int], ...]
 
 
-class _MadeWhenRead:
-    """A field of :class:`Hit` (``snippet``, ``highlights``) that its
-    ``_snippet_maker``, when it has one, makes together with the other the first time
-    either is read; without one, the value given to the constructor.
+_NOT_GIVEN: Any = object()
 
-    A descriptor-typed dataclass field: ``fields()``, ``asdict()``, ``repr()`` and
-    ``==`` read it as any other field, and a hit pickles with what it holds.
-    """
+
+class _MadeWhenRead:
+    """A field of :class:`Hit` (``snippet``, ``highlights``): the value given to the
+    constructor (or to ``dataclasses.replace``) when there is one; else made, together
+    with the other, by the hit's snippet maker the first time either is read."""
 
     def __init__(self, part: int, default: Any) -> None:
         self._part = part
         self._default = default
 
     def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
         self._given = f"_given_{name}"
 
     def __get__(self, hit: Any, owner: type | None = None) -> Any:
         if hit is None:
-            return self._default  # what the dataclass takes as the field's default
+            return _NOT_GIVEN  # the dataclass default: "not given"
         values = hit.__dict__
-        if values.get("_snippet_maker") is None:
-            return values.get(self._given, self._default)
-        if "_made_snippet" not in values:
-            values["_made_snippet"] = values["_snippet_maker"]()
-        return values["_made_snippet"][self._part]
+        if self._given in values:
+            return values[self._given]
+        if self._name in values:  # a hit pickled before snippets were made when read
+            return values[self._name]
+        made = values.get("_made_snippet")
+        if made is None:
+            maker = values.get("_maker")
+            if maker is not None:
+                made = values["_made_snippet"] = maker()
+                # Then the maker goes, with the text it holds (a whole article).
+                values.pop("_maker", None)
+            elif (made := values.get("_made_snippet")) is None:  # made by another thread?
+                return self._default
+        return made[self._part]
 
     def __set__(self, hit: Any, value: Any) -> None:
-        # A frozen dataclass's __init__ sets fields with object.__setattr__, which
-        # comes here; assigning later still raises FrozenInstanceError.
-        hit.__dict__[self._given] = value
+        if value is not _NOT_GIVEN:
+            hit.__dict__[self._given] = value
 
 
 @dataclass(frozen=True)
@@ -185,10 +193,12 @@ class Hit:
     highlights: Spans = _MadeWhenRead(1, ())  # type: ignore[assignment]
     copies: tuple[Copy, ...] = ()
     explanation: str = ""
-    # Makes (snippet, highlights); None: they are the values given.
-    _snippet_maker: Callable[[], tuple[str, Spans]] | None = field(
-        default=None, repr=False, compare=False
-    )
+    # Makes (snippet, highlights) when neither was given; not a field (asdict, astuple).
+    _snippet_maker: InitVar[Callable[[], tuple[str, Spans]] | None] = None
+
+    def __post_init__(self, _snippet_maker: Callable[[], tuple[str, Spans]] | None) -> None:
+        if _snippet_maker is not None:
+            self.__dict__["_maker"] = _snippet_maker
 
     @property
     def snippet_html(self) -> str:

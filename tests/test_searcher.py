@@ -209,6 +209,17 @@ def test_a_snippet_is_made_when_first_read_and_outlives_the_searcher(
     assert "_snippet_maker" not in repr(unread)
     with pytest.raises(dataclasses.FrozenInstanceError):
         unread.snippet = "changed"  # type: ignore[misc]
+    assert dataclasses.replace(unread, snippet="given").snippet == "given"
+    assert list(dataclasses.asdict(unread))[-4:] == [
+        "snippet",
+        "highlights",
+        "copies",
+        "explanation",
+    ]
+    # A hit pickled when snippets were plain fields keeps its snippet.
+    old = object.__new__(type(unread))
+    old.__dict__.update({**dataclasses.asdict(unread), "snippet": "kept", "highlights": ()})
+    assert (old.snippet, old.highlights) == ("kept", ())
 
     made = []
     make_snippet = search.searcher.make_snippet
