@@ -33,6 +33,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+import unicodedata
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -949,8 +950,10 @@ def _analyze(
     return tuple(token.text for token in tokens)
 
 
-# Builds the query for one (field, boost), or None when the text gives no term there.
-_MakeQuery = Callable[[str, float], "wq.Query | None"]
+# Builds the query for one (field, boost), or None when the text gives no term there;
+# or several queries for that field, each an alternative.
+_MadeQueries = "wq.Query | tuple[wq.Query | None, ...] | None"
+_MakeQuery = Callable[[str, float], _MadeQueries]
 
 
 def _targets(fieldname: str | None) -> list[tuple[str, float]]:
@@ -977,7 +980,7 @@ def _over_fields(fieldname: str | None, text: str, shown: str, make: _MakeQuery)
     """
     if fieldname is None and not _analyze(_STOP_REFERENCE_FIELD, text, morph=False):
         return None
-    queries = [q for f, boost in _targets(fieldname) if (q := make(f, boost)) is not None]
+    queries = [q for f, boost in _targets(fieldname) for q in _alternatives(make(f, boost))]
     if not queries:
         return None
     if len(queries) == 1:
@@ -999,19 +1002,25 @@ def _word_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node
     # Only "*" is a wildcard: "?" ends too many typed questions to mean "any letter".
     if "*" in word:
         return _wildcard_node(token, fieldname, report)
-    return _over_fields(
-        fieldname, word, word, lambda f, b: _terms_query(f, _analyze(f, _typed_in(f, word)), b)
-    )
+    return _over_fields(fieldname, word, word, lambda f, b: _word_queries(f, word, b))
 
 
-def _typed_in(fieldname: str, word: str) -> str:
-    """``word`` as it can stand in ``fieldname``. A tag is one term, punctuation and all,
-    so the punctuation that ends a typed word ("weather." or "politics,") is not the
-    tag's: dropped, though not the final dot of an abbreviation ("u.s.")."""
-    if fieldname != "tags":
-        return word
-    word = word.rstrip(",;:!?")
-    return word[:-1] if word.endswith(".") and word.count(".") == 1 else word
+def _word_queries(fieldname: str, word: str, boost: float) -> _MadeQueries:
+    """The query for a typed word in one field. A tag is one term, punctuation and all:
+    a word ending in punctuation ("weather." or "politics,") looks for the tag without
+    it too, as the tag may be either ("Yahoo!", "u.s.")."""
+    typed = _terms_query(fieldname, _analyze(fieldname, word), boost)
+    bare = word.strip("".join(c for c in set(word) if unicodedata.category(c)[0] == "P"))
+    if fieldname != "tags" or bare in ("", word):
+        return typed
+    return typed, _terms_query(fieldname, _analyze(fieldname, bare), boost)
+
+
+def _alternatives(made: _MadeQueries) -> list[wq.Query]:
+    """What a _MakeQuery gave, as a list: nothing, one query, or several for one field."""
+    if made is None:
+        return []
+    return [q for q in made if q is not None] if isinstance(made, tuple) else [made]
 
 
 def _phrase_node(token: _Token, fieldname: str | None, report: _Reporter) -> _Node | None:

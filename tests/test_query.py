@@ -104,6 +104,7 @@ ARTICLES = [
         title="Technology review",
         body="A review of new phones, laptops and cameras released this year.",
         source="Wired",
+        tags=("Yahoo!",),
         url="https://www.wired.com/review",
     ),
 ]
@@ -270,9 +271,13 @@ def test_fields_and_aliases(index) -> None:
         'source:"Newsweek Pakistan"': {"a2"},
         "tags:afghanistan": {"a1", "a7"},
         'tag:"new york"': {"a5"},
-        # A tag is one term: the punctuation ending a typed word is not part of it.
+        # A tag is one term: a typed word's punctuation may or may not be part of it.
         "weather.": {"a6"},
         "tags:politics,": {"a5"},
+        "«weather»": {"a6"},
+        "weather…": {"a6"},
+        "tags:yahoo!": {"a8"},
+        "tags:yahoo": set(),
         "url:reuters.com": {"a1", "a7"},
         "url:bbc.co.uk": {"a6"},
         "link:https://apnews.com/election": {"a5"},
