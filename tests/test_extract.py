@@ -1094,6 +1094,17 @@ def _text_of(html: str) -> str:
             "<div class='photo'><img src='a.jpg'><span class='caption'>Thinkstock</span></div>",
             [],
         ),
+        (  # a figure inside a paragraph: the paragraph's text stays whole and in order
+            "<p>Before the picture. <figure><img src='a.jpg'><span class='caption'>Crowds "
+            "gather at the pier today</span></figure> After the picture text.</p>",
+            ["Before the picture. After the picture text.", "Crowds gather at the pier today"],
+        ),
+        (  # a span classed as a caption in running text: the sentence is not cut in two
+            # (trafilatura drops the span's words, as it did before spans were read)
+            "<div>Residents of the island <span class='caption'>waited for hours</span> at "
+            "the pier as the ferry was late again. <img src='a.jpg'></div>",
+            ["Residents of the island at the pier as the ferry was late again."],
+        ),
     ],
     ids=[
         "spaced",
@@ -1104,6 +1115,8 @@ def _text_of(html: str) -> str:
         "span",
         "span in a caption",
         "span credit",
+        "figure in a paragraph",
+        "span in a sentence",
     ],
 )
 def test_captions_between_the_paragraphs(inner: str, paragraphs: list[str]) -> None:

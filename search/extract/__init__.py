@@ -46,7 +46,7 @@ __all__ = [
 # Raised whenever what the readers return for some file changes (a better body, a name
 # read where it was missed): the index records it with each file, and a sync reads again
 # the files an older reader read. Indexes from before the number was recorded count as 1.
-READER_VERSION = 23
+READER_VERSION = 24
 
 _HTML = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 _MHTML = frozenset({".mhtml", ".mht"})

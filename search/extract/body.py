@@ -189,10 +189,14 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
             caption.getparent().replace(caption, paragraph)
             continue
         caption.drop_tree()
-        anchor = last_after.get(outer, outer)  # after the figure's captions placed already
+        # After the figure, or after the paragraph holding it: a <p> inside a <p> would
+        # carry off the paragraph's text after the figure.
+        place = next(outer.iterancestors("p"), None) if outer.getparent() is not None else None
+        place = outer if place is None else place
+        anchor = last_after.get(place, place)  # after the captions placed there already
         paragraph.tail, anchor.tail = anchor.tail, None
         anchor.addnext(paragraph)
-        last_after[outer] = paragraph
+        last_after[place] = paragraph
 
 
 def _is_caption(
@@ -219,7 +223,16 @@ def _is_caption(
         return False
     if caption.tag == "figcaption":  # its picture may be one a script loads: no <img>
         return next(holder.iter(*_NOT_PICTURES), None) is None
+    if caption.tag == "span" and not _stands_alone(caption):
+        return False  # words of a sentence: a <p> in their place would cut it
     return next(holder.iter(*_PICTURES), None) is not None
+
+
+def _stands_alone(node: lxml.html.HtmlElement) -> bool:
+    """Whether no text runs into ``node`` on either side."""
+    previous = node.getprevious()
+    before = previous.tail if previous is not None else node.getparent().text
+    return not (before or "").strip() and not (node.tail or "").strip()
 
 
 def _in_caption(
