@@ -1610,14 +1610,22 @@ def _union_scores(query: _Union, searcher, weighting, only: _Docs = None) -> _Sc
 
 
 class _Sum:
-    """A stand-in for a matcher in Whoosh's tree of intersections: it orders as the
-    matcher would (Whoosh's matchers call themselves less than any of their class)."""
+    """A stand-in for a matcher in Whoosh's tree of intersections: it orders and
+    compares as the matcher would (Whoosh's matchers call themselves less than, and
+    equal to, any of their class)."""
 
     def __init__(self, kind: str, index: int = -1, pair: tuple[_Sum, _Sum] | None = None):
         self.kind, self.index, self.pair = kind, index, pair
 
     def __lt__(self, other: _Sum) -> bool:
         return other.kind == self.kind
+
+    def __eq__(self, other: object) -> bool:
+        # As a matcher equals any of its class: in make_weighted_tree, leaves of one size
+        # then keep their order, and the sums are added in Whoosh's tree, to the last bit.
+        return isinstance(other, _Sum) and other.kind == self.kind
+
+    __hash__ = object.__hash__
 
     def total(self, parts: list[dict[int, float]], docnum: int) -> float:
         if self.pair is None:

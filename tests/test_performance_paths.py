@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import heapq
+import random
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -285,6 +286,40 @@ def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
     monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
     assert every_way() == fast
     assert sum(total for total, _ in fast) > 2000
+
+
+def test_an_and_of_clauses_of_one_size_adds_up_as_whooshs_matchers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Clauses of equal estimated size tie in Whoosh's tree of intersections, and its
+    # matchers, equal to any of their class, keep their order there: the sums must be
+    # built in the same tree, or three clauses differ in the last bit.
+    import search.searcher as searcher_module
+
+    rng = random.Random(1)
+    words = "kabul airport oil prices cash energy market rally bank rate cut doe".split()
+
+    def text(most: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(0, most)))
+
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(id=f"a{n}", title=text(4), body=text(40), summary=text(5)) for n in range(130)
+        )
+    queries = [
+        "kabul AND airport AND cash",
+        "oil AND bank AND rate",
+        "market AND rally AND cut AND doe",
+    ]
+
+    def scores() -> list:
+        with Searcher(tmp_path / "ix") as searcher:
+            return [[(h.id, h.score) for h in searcher.search(q, limit=200).hits] for q in queries]
+
+    fast = scores()
+    monkeypatch.setattr(searcher_module, "document_scores", lambda *args: None)
+    assert scores() == fast
+    assert all(fast)
 
 
 def test_sorting_by_date_orders_as_whooshs_sorting_collector(
