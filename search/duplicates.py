@@ -61,12 +61,13 @@ def _bins(fingerprint: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _filled_bins(fingerprint: str) -> tuple[tuple[str, ...], int]:
+def _filled_bins(fingerprint: str) -> tuple[tuple[str, ...], tuple[int, int]]:
     # Each filled bin as one string, its place and its minimum ("3:0a1b2c3d"), and the
-    # places filled as bits: built once per fingerprint, and quick to look up.
+    # places filled as bits with the number of bins: built once per fingerprint, and
+    # quick to look up.
     bins = _bins(fingerprint)
     filled = tuple(f"{i}:{value}" for i, value in enumerate(bins) if value != _EMPTY)
-    return filled, sum(1 << i for i, value in enumerate(bins) if value != _EMPTY)
+    return filled, (sum(1 << i for i, value in enumerate(bins) if value != _EMPTY), len(bins))
 
 
 def are_copies(first: tuple[str, str], second: tuple[str, str]) -> bool:
@@ -90,7 +91,7 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
     # copy agrees with its leader on half its bins, so only leaders that share one can
     # be its story. Most articles share none, and are compared with no leader at all.
     by_bin: dict[str, list[int]] = {}
-    places: list[int] = []  # the filled places of each group's leading article
+    places: list[tuple[int, int]] = []  # the filled places of each group's leader
     for position, key in enumerate(keys):
         number = by_hash.get(key[0]) if key[0] else None
         filled, filled_places = _filled_bins(key[1])
@@ -110,16 +111,23 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
 
 
 def _first_copied(
-    filled: tuple[str, ...], filled_places: int, by_bin: dict[str, list[int]], places: list[int]
+    filled: tuple[str, ...],
+    filled_places: tuple[int, int],
+    by_bin: dict[str, list[int]],
+    places: list[tuple[int, int]],
 ) -> int | None:
     """The first group whose leading article this one copies by :func:`similarity`:
-    the bins they share over the places either fills, counted without comparing
-    fingerprints bin by bin (a page of results compares each article with many)."""
+    the bins they share over the places either fills (of the bins both have), counted
+    without comparing fingerprints bin by bin (a page of results compares each article
+    with many)."""
     shared: dict[int, int] = {}
     for bin_ in filled:
         for number in by_bin.get(bin_, ()):
             shared[number] = shared.get(number, 0) + 1
+    mine, my_bins = filled_places
     for number in sorted(shared):
-        if shared[number] / (places[number] | filled_places).bit_count() >= COPY_SIMILARITY:
+        theirs, their_bins = places[number]
+        both = (1 << min(my_bins, their_bins)) - 1
+        if shared[number] / ((mine | theirs) & both).bit_count() >= COPY_SIMILARITY:
             return number
     return None

@@ -91,6 +91,14 @@ def reference_groups(keys: list[tuple[str, str]]) -> list[list[int]]:
     return groups
 
 
+def test_copies_with_fingerprints_of_other_lengths_are_grouped_as_the_reference() -> None:
+    # similarity() compares the bins both fingerprints have: a fingerprint cut short
+    # (one a caller made, not the indexer) is compared on its own bins.
+    full = fingerprint(WIRE)
+    keys = [("", full), ("", full[:48]), ("", fingerprint(OTHER)[:40]), ("", full[:8] + "x")]
+    assert group_copies(keys) == reference_groups(keys) == [[0, 1, 3], [2]]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7), st.booleans()), max_size=30))
 def test_copies_are_grouped_as_the_reference_groups_them(picks) -> None:
