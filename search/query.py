@@ -1485,10 +1485,11 @@ def _weighed(searcher, weighting, fieldname: str, btext: bytes, ids, weights) ->
     """The scores of a term's postings, as the weighting's scorer for one field gives
     them; None for a scorer this does not know."""
     scorer = weighting.scorer(searcher, fieldname, btext)
-    if type(scorer) in (scoring.BM25FScorer, DFRScorer):
+    if type(scorer) is DFRScorer:
         found = term_scores(scorer, searcher.reader(), fieldname, ids, weights)
         if found is not None:
             return found
+    if type(scorer) in (scoring.BM25FScorer, DFRScorer):
         score, length = scorer._score, scorer.dfl
         return {docnum: score(weight, length(docnum)) for docnum, weight in zip(ids, weights)}
     if type(scorer) is scoring.WeightScorer:

@@ -459,7 +459,7 @@ def _norms(b: float, average: float) -> tuple[float, ...]:
 
 
 def term_scores(
-    scorer: scoring.BM25FScorer | DFRScorer, reader, fieldname: str, ids: Sequence[int], weights
+    scorer: DFRScorer, reader, fieldname: str, ids: Sequence[int], weights
 ) -> dict[int, float] | None:
     """The scores ``scorer`` gives each posting of a term in one field (ids ascending), a
     posting list at a time from the segment's length column; None when the lengths are
@@ -468,20 +468,8 @@ def term_scores(
     lengths = length_column(reader, fieldname)
     if lengths is None or (ids and ids[-1] >= len(lengths)):
         return None
-    if isinstance(scorer, DFRScorer):
-        norms, weight = _dfr_norms(scorer.c, scorer.average), scorer.weight
-        return {d: weight * (n := f * norms[lengths[d]]) / (n + 1.0) for d, f in zip(ids, weights)}
-    parts = _length_parts(scorer.K1, scorer.B, scorer.avgfl)
-    idf, k1_plus_1 = scorer.idf, scorer.K1 + 1
-    return {d: idf * ((w * k1_plus_1) / (w + parts[lengths[d]])) for d, w in zip(ids, weights)}
-
-
-@lru_cache(maxsize=64)
-def _length_parts(k1: float, b: float, average: float) -> tuple[float, ...]:
-    """``K1 * ((1 - B) + B * fl / avgfl)`` of whoosh.scoring.bm25 for every length byte
-    (0, no length, as Whoosh's default length 1)."""
-    lengths = (1, *BYTE_LENGTHS[1:])
-    return tuple(k1 * ((1 - b) + b * length / average) for length in lengths)
+    norms, weight = _dfr_norms(scorer.c, scorer.average), scorer.weight
+    return {d: weight * (n := f * norms[lengths[d]]) / (n + 1.0) for d, f in zip(ids, weights)}
 
 
 def make_weighting(**parameters: Any) -> InExpC2:
