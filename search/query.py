@@ -1010,8 +1010,10 @@ def _word_queries(fieldname: str, word: str, boost: float) -> _MadeQueries:
     a word ending in punctuation ("weather." or "politics,") looks for the tag without
     it too, as the tag may be either ("Yahoo!", "u.s.")."""
     typed = _terms_query(fieldname, _analyze(fieldname, word), boost)
+    if fieldname != "tags":
+        return typed
     bare = word.strip("".join(c for c in set(word) if unicodedata.category(c)[0] == "P"))
-    if fieldname != "tags" or bare in ("", word):
+    if bare in ("", word):
         return typed
     return typed, _terms_query(fieldname, _analyze(fieldname, bare), boost)
 
