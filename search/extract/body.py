@@ -191,8 +191,7 @@ def _captions_as_paragraphs(tree: lxml.html.HtmlElement) -> None:
         caption.drop_tree()
         # After the figure, or after the paragraph holding it: a <p> inside a <p> would
         # carry off the paragraph's text after the figure.
-        place = next(outer.iterancestors("p"), None) if outer.getparent() is not None else None
-        place = outer if place is None else place
+        place = next(outer.iterancestors("p"), outer)
         anchor = last_after.get(place, place)  # after the captions placed there already
         paragraph.tail, anchor.tail = anchor.tail, None
         anchor.addnext(paragraph)
