@@ -233,3 +233,61 @@ def test_copy_keys_are_kept_in_a_column_of_their_own(index_dir: Path, tmp_path: 
     with whoosh_index.open_dir(str(tmp_path / "w3")).reader() as reader:
         (segment, _), *_ = reader.leaf_readers()
         assert copy_keys(segment) is None
+
+
+def test_the_term_table_is_written_to_whooshs_bytes() -> None:
+    import io
+    import random
+
+    from whoosh.filedb.filetables import OrderedHashWriter
+    from whoosh.filedb.structfile import StructFile
+
+    from search.codec import _TermTable
+
+    rng = random.Random(1)
+    for count in (0, 1, 5, 3000):
+        words = {
+            bytes(rng.randrange(256) for _ in range(rng.randrange(1, 20))) for _ in range(count)
+        }
+        written = []
+        for adopted in (False, True):
+            buffer = io.BytesIO()
+            dbfile = StructFile(buffer)
+            dbfile.close = lambda: None  # keep the bytes readable
+            table = OrderedHashWriter(dbfile)
+            if adopted:
+                table = _TermTable.adopting(table)
+            table.extras["fieldmap"] = {"body": 0}
+            for word in sorted(words):
+                table.add(word, word[::-1] * 2)
+            table.close()
+            written.append(buffer.getvalue())
+        assert written[0] == written[1]
+    with pytest.raises(ValueError, match="Keys must increase"):
+        table = _TermTable.adopting(OrderedHashWriter(StructFile(io.BytesIO())))
+        table.add(b"b", b"")
+        table.add(b"a", b"")
+
+
+def test_blocks_of_few_postings_are_not_compressed(tmp_path: Path) -> None:
+    from search.codec import COMPRESS_FROM, _LeafMatcher
+
+    few, many = COMPRESS_FROM - 1, COMPRESS_FROM
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(
+            Article(id=f"a{n}", title="t", body=("kabul " if n < few else "") + "zurich " * (n + 1))
+            for n in range(many)
+        )
+    with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
+        compression = {}
+        for word in (b"kabul", b"zurich"):
+            matcher = reader.postings("body", word)
+            assert isinstance(matcher, _LeafMatcher)
+            compression[word] = matcher._compression
+            assert list(matcher.all_ids()) == list(range(few if word == b"kabul" else many))
+        assert compression == {b"kabul": 0, b"zurich": 1}
+        positions = reader.postings("body", b"zurich").positions_of([0, many - 1])
+        assert positions == [[1], list(range(many))]
+    with Searcher(tmp_path / "ix") as searcher:
+        found = searcher.search('"kabul zurich"', limit=20).hits
+        assert sorted(hit.id for hit in found) == [f"a{n}" for n in range(few)]
