@@ -45,9 +45,8 @@ from search.prepare import (
 )
 from search.schema import (
     FILE_FIELD,
-    SPELL_ARTICLES,
-    SPELL_FIELD,
     build_schema,
+    capped_fields,
     document_for,
     live_count,
     live_terms,
@@ -298,7 +297,7 @@ class Indexer:
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
         # The spell field records a word for the first SPELL_ARTICLES articles of a batch.
-        capped = {SPELL_FIELD: SPELL_ARTICLES} if SPELL_FIELD in writer.schema.names() else {}
+        capped = capped_fields(writer.schema)
         writer.pool = TermPool(writer._tempstorage, writer.newsegment, WRITER_MB, capped)
         return writer
 
