@@ -22,6 +22,10 @@ __all__ = ["SUGGEST_BELOW", "respell"]
 SUGGEST_BELOW = 3
 # A word found in fewer articles than this is worth respelling.
 RARE_BELOW = 2
+# A word the index holds is respelled only to one this many times as common in article
+# bodies: in a small archive "taliban", found once, is not "taiwan" (found twice), while
+# a typo an article holds gives way to a word hundreds of articles hold.
+KNOWN_WORD_FACTOR = 10
 
 # Words of three letters or more that are not a field name ("title:") and not part of
 # a date or number.
@@ -75,6 +79,9 @@ def _better_word(word: str, reader) -> str | None:
         near = IndexReader.terms_within(reader, SPELL_FIELD, folded[0], distance, prefix=1)
         common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
         common = [(w, f, _body_frequency(reader, w)) for w, f in common if f > rarity]
+        if rarity:
+            least = KNOWN_WORD_FACTOR * max(1, _body_frequency(reader, folded[0]))
+            common = [found for found in common if found[2] >= least]
         if common:
             return max(common, key=lambda found: (found[1], found[2], found[0]))[0]
     return None

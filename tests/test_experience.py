@@ -263,6 +263,24 @@ def test_spell_field_keeps_a_word_for_a_few_articles_a_batch(tmp_path: Path) -> 
         assert reader.doc_frequency("body", "zinc") == 20
 
 
+def test_did_you_mean_leaves_a_word_the_index_holds_unless_another_is_far_commoner(
+    tmp_path: Path,
+) -> None:
+    bodies = ["Taliban fighters advance", "Zurick, a typo", "Taiwan exports", "Taiwan votes"]
+    bodies += [f"Taiwan election {n}" for n in range(3)]
+    bodies += [f"Zurich banks {n}" for n in range(10)]
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(Article(id=str(n), title="", body=body) for n, body in enumerate(bodies))
+    with Searcher(tmp_path / "ix") as searcher:
+        # "taliban", in 1 body, stays: "taiwan" is in 5, not ten times as many.
+        taliban = searcher.search("taliban")
+        assert (taliban.total, taliban.suggestion) == (1, None)
+        # "zurick", in 1 body, gives way to "zurich", in 10.
+        assert searcher.search("zurick").suggestion == "zurich"
+        # A word the index lacks takes the nearest commoner word, as before.
+        assert searcher.search("taiwn").suggestion == "taiwan"
+
+
 def test_did_you_mean_prefers_the_word_most_bodies_hold(tmp_path: Path) -> None:
     # "marker" and "market" are both one edit from "markey" and both in more articles
     # than the spell field records; "marker" is in more bodies, and wins over the
