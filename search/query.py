@@ -1346,15 +1346,22 @@ def parse_query(text: str, *, mode: str = "auto", strict: bool = True) -> Parsed
     else:
         query, explanation = wq.NullQuery, "nothing"
         if not strict:
-            why = (
-                "after the repairs above"
-                if report.warnings
-                else ("- words such as 'the' and 'of' are not indexed")
-            )
-            report.warnings.append(f"nothing left to search for {why}")
+            report.warnings.append(f"nothing left to search for {_why_nothing(text, report)}")
     if date_filter is not None:
         explanation += f" ; {_format_span(*date_filter)}"
     return ParsedQuery(text, explanation, tuple(report.warnings), date_filter, query)
+
+
+def _why_nothing(text: str, report: _Reporter) -> str:
+    """Why lenient parsing of ``text`` left nothing to search for."""
+    if report.warnings:
+        return "after the repairs above"
+    if not _ANY_WORD.search(_FIELD_PREFIX.sub(" ", text)):
+        return "- the text holds no words"  # "…", "tags:,"
+    return "- words such as 'the' and 'of' are not indexed"
+
+
+_ANY_WORD = re.compile(r"[^\W_]")
 
 
 class _AndNotMatcher(matching.AndNotMatcher):
