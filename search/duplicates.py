@@ -90,19 +90,24 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
     # The groups whose leading article has each filled bin (its place and minimum): a
     # copy agrees with its leader on half its bins, so only leaders that share one can
     # be its story. Most articles share none, and are compared with no leader at all.
-    by_bin: dict[str, list[int]] = {}
+    by_bin: dict[str, tuple[int, ...]] = {}
     places: list[tuple[int, int]] = []  # the filled places of each group's leader
     for position, key in enumerate(keys):
         number = by_hash.get(key[0]) if key[0] else None
         filled, filled_places = _filled_bins(key[1])
-        if number is None and filled:
+        # Checked at once: whether any leader has one of these bins.
+        alone = by_bin.keys().isdisjoint(filled)
+        if number is None and not alone:
             number = _first_copied(filled, filled_places, by_bin, places)
         if number is None:
             groups.append([position])
             places.append(filled_places)
             number = len(groups) - 1
-            for bin_ in filled:
-                by_bin.setdefault(bin_, []).append(number)
+            if alone:
+                by_bin.update(dict.fromkeys(filled, (number,)))
+            else:
+                for bin_ in filled:
+                    by_bin[bin_] = (*by_bin.get(bin_, ()), number)
         else:
             groups[number].append(position)
         if key[0]:
@@ -113,7 +118,7 @@ def group_copies(keys: list[tuple[str, str]]) -> list[list[int]]:
 def _first_copied(
     filled: tuple[str, ...],
     filled_places: tuple[int, int],
-    by_bin: dict[str, list[int]],
+    by_bin: dict[str, tuple[int, ...]],
     places: list[tuple[int, int]],
 ) -> int | None:
     """The first group whose leading article this one copies by :func:`similarity`:
