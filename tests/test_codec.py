@@ -291,3 +291,36 @@ def test_blocks_of_few_postings_are_not_compressed(tmp_path: Path) -> None:
     with Searcher(tmp_path / "ix") as searcher:
         found = searcher.search('"kabul zurich"', limit=20).hits
         assert sorted(hit.id for hit in found) == [f"a{n}" for n in range(few)]
+
+
+def test_a_segment_reader_looks_each_term_up_once(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh.filedb.filetables import OrderedHashReader
+    from whoosh.reading import TermNotFound
+
+    import search.codec
+
+    looked_up = []
+    ranges_for_key = OrderedHashReader.ranges_for_key
+    monkeypatch.setattr(
+        OrderedHashReader,
+        "ranges_for_key",
+        lambda table, key: looked_up.append(key) or ranges_for_key(table, key),
+    )
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        for _ in range(3):
+            assert ("body", b"kabul") in reader
+            assert ("body", b"zzzz") not in reader
+            assert reader.doc_frequency("body", b"kabul") == 2
+            assert reader.term_info("body", b"kabul").doc_frequency() == 2
+            assert list(reader.postings("body", b"kabul").all_ids()) == [1, 5]
+            with pytest.raises(TermNotFound):
+                reader.term_info("body", b"zzzz")
+        # kabul, and zzzz: found absent once.
+        assert [key[2:] for key in looked_up] == [b"kabul", b"zzzz"]
+        # Past the most it keeps, a reader forgets the places it knows.
+        monkeypatch.setattr(search.codec, "_PLACES_KEPT", 2)
+        assert ("body", b"taliban") in reader
+        assert ("body", b"kabul") in reader
+        assert [key[2:] for key in looked_up] == [b"kabul", b"zzzz", b"taliban", b"kabul"]
