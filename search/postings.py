@@ -308,12 +308,18 @@ class TermPool(PostingPool):
             if kept:
                 self._extend(key, ids[:kept], weights[:kept], values[:kept])
 
-    def _extend(self, key: tuple[str, bytes], ids, weights, values: list) -> None:
-        """Add postings from a file to the word ``key``'s."""
-        postings = self._postings(key)
-        postings[0].extend(ids)
-        postings[1].extend(weights)
-        postings[2].extend(values)
+    def _extend(self, key: tuple[str, bytes], ids: array, weights: array, values: list) -> None:
+        """Add postings from a file to the word ``key``'s: copies, which a word new to
+        the pool keeps as they are (most words are new, and in one file only)."""
+        postings = self._words.get(key)
+        if postings is None:
+            self._words[key] = (ids, weights, values)
+            self.fieldnames.add(key[0])
+            self.currentsize += _WORD_BYTES + len(key[1])
+        else:
+            postings[0].extend(ids)
+            postings[1].extend(weights)
+            postings[2].extend(values)
         self.currentsize += _POSTING_BYTES * len(ids) + _GATHERED_VALUE_BYTES * len(values)
 
     def _keep(self, key: tuple[str, bytes], count: int) -> int:
@@ -383,11 +389,11 @@ class TermPool(PostingPool):
             self._remove_run(path)
 
 
-def _renumbered(ids, weights, values, numbers: Sequence[int]) -> tuple[list, list, list]:
+def _renumbered(ids, weights, values, numbers: Sequence[int]) -> Postings:
     kept = [i for i, docnum in enumerate(ids) if numbers[docnum] >= 0]
     return (
-        [numbers[ids[i]] for i in kept],
-        [weights[i] for i in kept],
+        array("I", [numbers[ids[i]] for i in kept]),
+        array("d", [weights[i] for i in kept]),
         [values[i] for i in kept] if values else [],
     )
 
