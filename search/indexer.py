@@ -45,8 +45,9 @@ from search.prepare import (
 )
 from search.schema import (
     FILE_FIELD,
+    SPELL_ARTICLES,
+    SPELL_FIELD,
     build_schema,
-    capped_fields,
     document_for,
     live_count,
     live_terms,
@@ -297,7 +298,7 @@ class Indexer:
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
         # The spell field records a word for the first SPELL_ARTICLES articles of a batch.
-        capped = capped_fields(writer.schema)
+        capped = {SPELL_FIELD: SPELL_ARTICLES} if SPELL_FIELD in writer.schema.names() else {}
         writer.pool = TermPool(writer._tempstorage, writer.newsegment, WRITER_MB, capped)
         return writer
 

@@ -111,22 +111,13 @@ def gathered_fields(schema) -> list[str]:
     return [name for name in schema.names() if schema[name].indexed]
 
 
-def gather(
-    documents: Sequence[dict[str, Any]], schema, capped: dict[str, int] | None = None
-) -> FilePostings:
+def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
     """The postings of ``documents`` in the gathered fields of ``schema``, as Whoosh's
-    writer would add them (field boosts of 1). A word of a field in ``capped`` keeps
-    postings for the first that many documents only, as a :class:`TermPool` keeps them
-    (the spell field: fewer to send from a worker); its lengths count every word. Should
-    the writer leave out one of those documents (a duplicate id), the word keeps one
-    posting less than the pool would have kept: a suggestion reads a word found in 2
-    articles as found in several, as in 3."""
+    writer would add them (field boosts of 1)."""
     gathered = FilePostings()
-    capped = capped or {}
     for name in gathered_fields(schema):
         field = schema[name]
         words: dict[str | bytes, list] = {}
-        most = capped.get(name, 0) * 3  # entries a word keeps: 3 a posting
         lengths: list[int | None] = [None] * len(documents)
         for docnum, document in enumerate(documents):
             value = document.get(name)
@@ -137,7 +128,7 @@ def gather(
                 entries = words.get(word)
                 if entries is None:
                     words[word] = list(posting)
-                elif not most or len(entries) < most:
+                else:
                     entries += posting
                 length += frequency
             lengths[docnum] = length if field.scorable else 0

@@ -39,7 +39,6 @@ __all__ = [
     "added_in_order",
     "article_from_stored",
     "build_schema",
-    "capped_fields",
     "document_for",
     "live_count",
     "live_terms",
@@ -77,12 +76,6 @@ SPELL_FIELD = "spell"
 # suggestions need to tell a word found once from a common one, not to count every
 # article. All of them took 45% of the postings of Reuters (search.postings.TermPool caps them).
 SPELL_ARTICLES = 3
-
-
-def capped_fields(schema: fields.Schema) -> dict[str, int]:
-    """The fields of ``schema`` whose words keep postings for a few articles of a batch
-    only, with how many: the spell field, if the index has one."""
-    return {SPELL_FIELD: SPELL_ARTICLES} if SPELL_FIELD in schema.names() else {}
 
 
 def _words_field(analyzer) -> fields.TEXT:

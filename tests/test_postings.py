@@ -65,11 +65,8 @@ def gathered_segment(
     kept: list[bool] | None = None,
     limitmb: int = 128,
     capped: dict[str, int] | None = None,
-    capped_when_gathered: bool = False,
 ) -> dict[str, bytes]:
-    """The segment written from ``docs`` gathered in ``files`` parts; the pool keeps
-    ``capped`` fields' words for their first documents, and so does gathering with
-    ``capped_when_gathered`` (as a worker does)."""
+    """The segment written from ``docs`` gathered in ``files`` parts."""
     schema = build_schema()
     ix = FileStorage(str(index_dir)).create().create_index(schema)
     writer = ix.writer(codec=Codec())
@@ -77,7 +74,7 @@ def gathered_segment(
     size = -(-len(docs) // files)
     for start in range(0, len(docs), size):
         part = docs[start : start + size]
-        postings = gather(part, schema, capped if capped_when_gathered else None)
+        postings = gather(part, schema)
         if pickled:
             postings = pickle.loads(pickle.dumps(postings, pickle.HIGHEST_PROTOCOL))
         add_gathered(writer, part, postings, (kept or [True] * len(docs))[start : start + size])
@@ -154,20 +151,6 @@ def test_a_capped_field_keeps_a_word_for_its_first_documents(
     assert postings[b"w1"] == holding[:3]
     assert max(map(len, postings.values())) == 3
     assert title_frequency > 3  # other fields are not capped
-
-
-def test_a_field_capped_when_gathered_writes_the_same_segment(
-    docs: list[dict], tmp_path: Path
-) -> None:
-    capped = {SPELL_FIELD: 3}
-    whole = gathered_segment(tmp_path / "whole", docs, files=6, pickled=True, capped=capped)
-    cut = gathered_segment(
-        tmp_path / "cut", docs, files=6, pickled=True, capped=capped, capped_when_gathered=True
-    )
-    assert cut == whole
-    sent = gather(docs[:100], build_schema(), capped).fields
-    assert max(len(entries) for entries in sent[SPELL_FIELD].values()) == 3 * 3
-    assert max(len(entries) for entries in sent["body"].values()) > 3 * 3
 
 
 def test_a_pool_numbers_a_files_documents_as_it_is_told(tmp_path: Path) -> None:
