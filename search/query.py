@@ -1356,9 +1356,14 @@ def _why_nothing(text: str, report: _Reporter) -> str:
     """Why lenient parsing of ``text`` left nothing to search for."""
     if report.warnings:
         return "after the repairs above"
-    if not _ANY_WORD.search(_FIELD_PREFIX.sub(" ", text)):
+    if not _ANY_WORD.search(_FIELD_PREFIX.sub(_unless_field, text)):
         return "- the text holds no words"  # "…", "tags:,"
     return "- words such as 'the' and 'of' are not indexed"
+
+
+def _unless_field(prefix: re.Match[str]) -> str:
+    """A field's name and colon removed; any other word and colon kept ("title:the:")."""
+    return " " if prefix.group(1).lower() in FIELD_ALIASES else prefix.group()
 
 
 _ANY_WORD = re.compile(r"[^\W_]")

@@ -22,9 +22,10 @@ __all__ = ["SUGGEST_BELOW", "respell"]
 SUGGEST_BELOW = 3
 # A word found in fewer articles than this is worth respelling.
 RARE_BELOW = 2
-# A word the index holds is respelled only to one this many times as common in article
-# bodies: in a small archive "taliban", found once, is not "taiwan" (found twice), while
-# a typo an article holds gives way to a word hundreds of articles hold.
+# A word of the spell field (titles and bodies) is respelled only to one this many times
+# as common in article bodies: in a small archive "taliban", found once, is not "taiwan"
+# (found twice), while a typo an article holds gives way to a word hundreds of articles
+# hold. A word found only in summaries, tags or names counts as absent.
 KNOWN_WORD_FACTOR = 10
 
 # Words of three letters or more that are not a field name ("title:") and not part of

@@ -330,7 +330,10 @@ def test_empty_text_and_stop_words(index) -> None:
     assert parse_query("the", strict=False).warnings == (
         "nothing left to search for - words such as 'the' and 'of' are not indexed",
     )
-    for wordless in ("…", "tags:,", "!!! ?"):
+    assert parse_query("title:the:", strict=False).warnings == (
+        "nothing left to search for - words such as 'the' and 'of' are not indexed",
+    )
+    for wordless in ("…", "tags:,", "!!! ?", "Title:!"):
         assert parse_query(wordless, strict=False).warnings == (
             "nothing left to search for - the text holds no words",
         )
