@@ -269,28 +269,32 @@ def test_the_term_table_is_written_to_whooshs_bytes() -> None:
         table.add(b"a", b"")
 
 
-def test_blocks_of_few_postings_are_not_compressed(tmp_path: Path) -> None:
-    from search.codec import COMPRESS_FROM, _LeafMatcher
+def test_blocks_of_few_bytes_are_not_compressed(tmp_path: Path) -> None:
+    from search.codec import _LeafMatcher
 
-    few, many = COMPRESS_FROM - 1, COMPRESS_FROM
+    # kabul: 3 postings of one position, a few dozen bytes; zurich: 12 postings; oslo:
+    # 2 postings of 300 positions each (a word repeated on and on).
+    articles = [
+        Article(id=f"a{n}", title="t", body=("kabul " if n < 3 else "") + "zurich " * (n + 1))
+        for n in range(12)
+    ]
+    articles += [Article(id=f"o{n}", title="t", body="oslo " * 300) for n in range(2)]
     with Indexer(tmp_path / "ix") as indexer:
-        indexer.add(
-            Article(id=f"a{n}", title="t", body=("kabul " if n < few else "") + "zurich " * (n + 1))
-            for n in range(many)
-        )
+        indexer.add(articles)
     with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
         compression = {}
-        for word in (b"kabul", b"zurich"):
+        for word in (b"kabul", b"zurich", b"oslo"):
             matcher = reader.postings("body", word)
             assert isinstance(matcher, _LeafMatcher)
             compression[word] = matcher._compression
-            assert list(matcher.all_ids()) == list(range(few if word == b"kabul" else many))
-        assert compression == {b"kabul": 0, b"zurich": 1}
-        positions = reader.postings("body", b"zurich").positions_of([0, many - 1])
-        assert positions == [[1], list(range(many))]
+        assert compression == {b"kabul": 0, b"zurich": 1, b"oslo": 1}
+        assert list(reader.postings("body", b"kabul").all_ids()) == [0, 1, 2]
+        positions = reader.postings("body", b"zurich").positions_of([0, 11])
+        assert positions == [[1], list(range(12))]
+        assert reader.postings("body", b"oslo").positions_of([13]) == [list(range(300))]
     with Searcher(tmp_path / "ix") as searcher:
         found = searcher.search('"kabul zurich"', limit=20).hits
-        assert sorted(hit.id for hit in found) == [f"a{n}" for n in range(few)]
+        assert sorted(hit.id for hit in found) == ["a0", "a1", "a2"]
 
 
 def test_a_segment_reader_looks_each_term_up_once(
