@@ -24,9 +24,11 @@ from whoosh.support.charset import accent_map
 __all__ = [
     "STOP_WORDS",
     "TOKEN_PATTERN",
+    "NameParts",
     "SnowballFilter",
     "TextAnalyzer",
     "name_analyzer",
+    "source_analyzer",
     "text_analyzer",
     "url_analyzer",
 ]
@@ -218,6 +220,30 @@ def name_analyzer():
     """Return the analyzer of names (authors, sources): words, lower case, accents folded,
     nothing dropped or stemmed, so ``source:reuters`` finds "Reuters"."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def source_analyzer():
+    """Return the analyzer of sources: :func:`name_analyzer`'s words, a name with dots
+    ("nytimes.com", the host name an article without a site name gets) also indexed as
+    its parts, so ``source:nytimes`` finds it (see :class:`NameParts`)."""
+    return name_analyzer() | NameParts()
+
+
+class NameParts(Filter):
+    """When indexing, follow a word with dots by its parts, at its place ("nytimes.com":
+    "nytimes", "com"). A query keeps the word whole, so that ``source:nytimes.com`` finds
+    it in indexes made before parts were. Pickled with the schema: the name must stay."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            yield token
+            if token.mode != "index" or "." not in token.text:
+                continue
+            for part in token.text.split("."):
+                if part:
+                    extra = token.copy()
+                    extra.text = part
+                    yield extra
 
 
 def url_analyzer():

@@ -168,7 +168,11 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @INDEX_OPTION
-@click.option("--rebuild", is_flag=True, help="Empty the index first and read every file.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Empty the index first and read every file, with this version's analyzers.",
+)
 @click.option(
     "--wait",
     default=30.0,

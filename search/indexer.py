@@ -286,7 +286,10 @@ class Indexer:
 
     # -- writing ---------------------------------------------------------------------
 
-    def _writer(self):
+    def _writer(self, *, layout: bool = False):
+        """A writer with our codec and pool; with ``layout``, one whose segment and table
+        of contents take this version's schema (for a rebuild, whose first commit drops
+        every segment): an index made before keeps its analyzers otherwise."""
         try:
             writer = self._index().writer(
                 timeout=self.wait, delay=0.25, limitmb=WRITER_MB, codec=Codec()
@@ -295,6 +298,8 @@ class Indexer:
             # This process holds the run lock: the engine's lock is held by a program
             # that does not take it.
             raise IndexBusyError(self.index_dir, "", self.wait) from exc
+        if layout:
+            writer.schema = build_schema()
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
         # The spell field records a word for the first SPELL_ARTICLES articles of a batch.
@@ -466,7 +471,7 @@ class _SyncRun:
             tasks = [task for path in self.files if (task := self._check(path)) is not None]
             self.done = len(self.files) - len(tasks)
             workers = worker_count(sum(task.size for task in tasks))
-            schema = self.indexer._index().schema if workers else None
+            schema = self._schema() if workers else None
             for prepared in prepare_files(tasks, schema=schema, workers=workers):
                 self._apply(prepared)
                 self.done += 1
@@ -482,9 +487,13 @@ class _SyncRun:
 
     def _write(self):
         if self.writer is None:
-            self.writer = self.indexer._writer()
+            self.writer = self.indexer._writer(layout=self.clear)
             self.batch_started = time.monotonic()
         return self.writer
+
+    def _schema(self):
+        """The schema this run's articles are written with (a rebuild's is new)."""
+        return build_schema() if self.clear else self.indexer._index().schema
 
     def _flush(self) -> None:
         if self.writer is not None or self.clear:

@@ -19,6 +19,7 @@ from whoosh import fields, formats, scoring
 from search.analysis import (
     SnowballFilter,  # noqa: F401
     name_analyzer,
+    source_analyzer,
     text_analyzer,
     url_analyzer,
 )
@@ -101,7 +102,7 @@ def build_schema() -> fields.Schema:
         body=fields.TEXT(analyzer=text, stored=True),
         author=fields.TEXT(analyzer=names),
         authors=fields.STORED(),
-        source=fields.TEXT(analyzer=names, stored=True),
+        source=fields.TEXT(analyzer=source_analyzer(), stored=True),
         # The exact source name, for counting articles per source.
         site=fields.ID(sortable=True),
         url=fields.TEXT(analyzer=url_analyzer(), stored=True),

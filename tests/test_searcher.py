@@ -128,6 +128,63 @@ def test_source_option_keeps_one_source(searcher: Searcher) -> None:
     ]
 
 
+def test_a_source_named_by_its_host_is_found_by_its_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.schema
+    from search.analysis import name_analyzer
+
+    articles = [
+        Article(id="n", title="Grain barges", body="Barges wait.", source="nytimes.com"),
+        Article(id="t", title="Grain prices", body="Prices rise.", source="The Times"),
+    ]
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(articles)
+    with Searcher(tmp_path / "ix") as searcher:
+        assert ranked(searcher, "source:nytimes") == ["n"]
+        assert ranked(searcher, "source:nytimes.com") == ["n"]
+        assert ranked(searcher, "source:times") == ["t"]
+        assert ranked(searcher, "grain", source="nytimes.com") == ["n"]
+    # An index made when sources were not cut at dots still finds the whole name.
+    monkeypatch.setattr(search.schema, "source_analyzer", name_analyzer)
+    with Indexer(tmp_path / "before") as indexer:
+        indexer.add(articles)
+    with Searcher(tmp_path / "before") as searcher:
+        assert ranked(searcher, "source:nytimes.com") == ["n"]
+        assert ranked(searcher, "grain", source="nytimes.com") == ["n"]
+        assert ranked(searcher, "source:nytimes") == []
+
+
+def test_a_rebuild_writes_with_this_versions_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.indexer
+    import search.schema
+    from search.analysis import name_analyzer
+
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    (folder / "a.json").write_text(
+        '{"url": "https://nytimes.example/a", "title": "Grain", "body": "Barges wait.",'
+        ' "source": "nytimes.com"}'
+    )
+    with monkeypatch.context() as before:
+        before.setattr(search.schema, "source_analyzer", name_analyzer)
+        with Indexer(tmp_path / "ix") as indexer:
+            indexer.sync(folder)
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.sync(folder)  # nothing changed: the index keeps its layout
+    with Searcher(tmp_path / "ix") as searcher:
+        assert ranked(searcher, "source:nytimes") == []
+    for workers in (0, 2):
+        monkeypatch.setattr(search.indexer, "worker_count", lambda _, count=workers: count)
+        with Indexer(tmp_path / "ix") as indexer:
+            assert indexer.sync(folder, rebuild=True).added == 1
+        with Searcher(tmp_path / "ix") as searcher:
+            assert ranked(searcher, "source:nytimes") == ["a"]
+            assert ranked(searcher, "source:nytimes.com grain") == ["a"]
+
+
 def test_sorting_by_date_both_ways(searcher: Searcher) -> None:
     newest = ranked(searcher, "taliban OR oil", sort="-date")
     oldest = ranked(searcher, "taliban OR oil", sort="date")
