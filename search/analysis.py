@@ -28,6 +28,7 @@ __all__ = [
     "SnowballFilter",
     "TextAnalyzer",
     "name_analyzer",
+    "site_name",
     "source_analyzer",
     "text_analyzer",
     "url_analyzer",
@@ -223,27 +224,47 @@ def name_analyzer():
 
 
 def source_analyzer():
-    """Return the analyzer of sources: :func:`name_analyzer`'s words, a name with dots
-    ("nytimes.com", the host name an article without a site name gets) also indexed as
-    its parts, so ``source:nytimes`` finds it (see :class:`NameParts`)."""
+    """Return the analyzer of sources: :func:`name_analyzer`'s words, a host name
+    ("nytimes.com", the source of an article without a site name) also indexed as the
+    site's own name, so ``source:nytimes`` finds it (see :class:`NameParts`)."""
     return name_analyzer() | NameParts()
 
 
 class NameParts(Filter):
-    """When indexing, follow a word with dots by its parts, at its place ("nytimes.com":
-    "nytimes", "com"). A query keeps the word whole, so that ``source:nytimes.com`` finds
-    it in indexes made before parts were. Pickled with the schema: the name must stay."""
+    """When indexing, follow a host name by the name of its site, at its place:
+    "nytimes.com" by "nytimes", "news.bbc.co.uk" by "bbc", "us.cnn.com" by "cnn". The
+    other labels ("com", "uk", "us", "news") are left out: the source field is searched
+    by words without a field too, and "uk economy" must not find every article of a
+    .co.uk site. A query keeps the name whole, so ``source:nytimes.com`` finds it in
+    indexes made before. Pickled with the schema: the name must stay."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for token in tokens:
             yield token
-            if token.mode != "index" or "." not in token.text:
-                continue
-            for part in token.text.split("."):
-                if part:
+            if token.mode == "index" and "." in token.text:
+                name = site_name(token.text)
+                if name:
                     extra = token.copy()
-                    extra.text = part
+                    extra.text = name
                     yield extra
+
+
+def site_name(host: str) -> str:
+    """The site's own label of a host name ("bbc" of "news.bbc.co.uk"); "" for a word
+    that is not a host name ("u.s", "nytimes")."""
+    labels = host.split(".")
+    if len(labels) < 2 or not all(labels) or not _TOP_LEVEL.fullmatch(labels[-1]):
+        return ""
+    top = labels.pop()
+    if len(top) == 2 and len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels.pop()  # bbc.co.uk, abc.net.au
+    return "" if labels[-1] in _SECOND_LEVEL else labels[-1]
+
+
+# A host's last label: letters, two or more. Labels that name a kind of site under a
+# country's domain ("co" of .co.uk), never a site.
+_TOP_LEVEL = re.compile(r"[a-z]{2,}")
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go"})
 
 
 def url_analyzer():

@@ -87,3 +87,26 @@ def test_positions_of_a_sentence_and_a_forgetful_cache(monkeypatch: pytest.Monke
     }
     assert len(analyzer._terms) <= 2
     assert analyzer.terms(text) == {"taliban", "fighter", "took", "provinc", "kabul"}
+
+
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [
+        ("nytimes.com", "nytimes"),
+        ("news.bbc.co.uk", "bbc"),
+        ("us.cnn.com", "cnn"),
+        ("abc.net.au", "abc"),
+        ("lemonde.fr", "lemonde"),
+        ("u.s", ""),
+        ("co.uk", ""),
+        ("123.45", ""),
+        ("nytimes", ""),
+    ],
+)
+def test_a_host_names_its_site(host: str, name: str) -> None:
+    from search.analysis import site_name, source_analyzer
+
+    assert site_name(host) == name
+    indexed = [token.text for token in source_analyzer()(host, mode="index")]
+    assert indexed == ([host, name] if name else [host])
+    assert [token.text for token in source_analyzer()(host, mode="query")] == [host]

@@ -137,6 +137,8 @@ def test_a_source_named_by_its_host_is_found_by_its_parts(
     articles = [
         Article(id="n", title="Grain barges", body="Barges wait.", source="nytimes.com"),
         Article(id="t", title="Grain prices", body="Prices rise.", source="The Times"),
+        Article(id="b", title="France", body="The economy slows.", source="news.bbc.co.uk"),
+        Article(id="u", title="UK", body="The UK economy grows.", source="U.S. News"),
     ]
     with Indexer(tmp_path / "ix") as indexer:
         indexer.add(articles)
@@ -145,6 +147,13 @@ def test_a_source_named_by_its_host_is_found_by_its_parts(
         assert ranked(searcher, "source:nytimes.com") == ["n"]
         assert ranked(searcher, "source:times") == ["t"]
         assert ranked(searcher, "grain", source="nytimes.com") == ["n"]
+        assert ranked(searcher, "source:bbc") == ranked(searcher, "bbc") == ["b"]
+        # A host's other labels are not words of the source: "uk economy" is not
+        # found in an article of a .co.uk site that does not say "UK".
+        assert ranked(searcher, "uk economy") == ["u"]
+        assert ranked(searcher, "source:com") == []
+        assert ranked(searcher, "source:news") == ["u"]
+        assert ranked(searcher, 'source:"u.s. news"') == ["u"]
     # An index made when sources were not cut at dots still finds the whole name.
     monkeypatch.setattr(search.schema, "source_analyzer", name_analyzer)
     with Indexer(tmp_path / "before") as indexer:
