@@ -61,7 +61,7 @@ from search.schema import (
     make_weighting,
 )
 from search.snippets import make_snippet
-from search.suggest import SUGGEST_BELOW, respell
+from search.suggest import EDIT_COST, SUGGEST_BELOW, respellings
 
 __all__ = ["FACETS", "PERIODS", "SORTS", "Searcher"]
 
@@ -854,7 +854,9 @@ def _suggestion(
     total: int,
     loose: bool,
 ) -> str | None:
-    """A respelling of ``text`` that finds more articles, when ``text`` finds few.
+    """A respelling of ``text`` that finds more articles, when ``text`` finds few: of
+    :func:`respellings`, the one whose articles weigh most, each edit dividing them by
+    EDIT_COST (the first of equals).
 
     Only articles holding every word of a short text count: when none does, the
     partial matches shown instead do not stop a suggestion, and a respelling must find
@@ -865,14 +867,16 @@ def _suggestion(
         total = 0
     if total >= SUGGEST_BELOW:
         return None
-    respelled = respell(text, engine.reader())
-    if respelled is None:
-        return None
-    query = parse_query(respelled, mode=mode, strict=False).query
-    if loosened(query, engine):
-        return None
-    found = _search(engine, query, filter=allowed, limit=1)
-    return respelled if len(found) > total else None
+    best, best_weight = None, 0.0
+    for respelled, edits in respellings(text, engine.reader()):
+        query = parse_query(respelled, mode=mode, strict=False).query
+        if loosened(query, engine):
+            continue
+        found = len(_search(engine, query, filter=allowed, limit=1))
+        weight = found / EDIT_COST**edits
+        if found > total and weight > best_weight:
+            best, best_weight = respelled, weight
+    return best
 
 
 def _source_counts(engine) -> tuple[tuple[str, int], ...]:

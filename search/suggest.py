@@ -12,16 +12,23 @@ from __future__ import annotations
 import re
 
 from whoosh.reading import IndexReader
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from search.analysis import text_analyzer
 from search.schema import SPELL_FIELD
 
-__all__ = ["SUGGEST_BELOW", "respell"]
+__all__ = ["EDIT_COST", "SUGGEST_BELOW", "respell", "respellings"]
 
 # A query with fewer matches than this gets a spelling suggestion, if one finds more.
 SUGGEST_BELOW = 3
 # A word found in fewer articles than this is worth respelling.
 RARE_BELOW = 2
+# Candidates weighed for a rare word, at each distance (one edit, two edits).
+CANDIDATES = 2
+# What one more edit costs a respelling: it must find this many times as many articles
+# as a respelling with one edit less ("tony blair", two edits from "tony blare", found in
+# hundreds of BBC articles, against "tony blame", one edit, in a few).
+EDIT_COST = 20
 # A word of the spell field (titles and bodies) is respelled only to one this many times
 # as common in article bodies: in a small archive "taliban", found once, is not "taiwan"
 # (found twice), while a typo an article holds gives way to a word hundreds of articles
@@ -44,48 +51,69 @@ def respell(text: str, reader) -> str | None:
     """Return ``text`` with each rare word replaced by the closest common word in the
     index, or None when no word changed. Case, operators and syntax are kept, and so are
     the words the query leaves out ("-kabul", "NOT kabul")."""
-    changed = False
+    found = respellings(text, reader)
+    return found[0][0] if found else None
 
-    def replace(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group()
-        start = match.start()
+
+def respellings(text: str, reader) -> list[tuple[str, int]]:
+    """Respellings of ``text`` to weigh against each other, each with its number of
+    edits: the :func:`respell` one first, then each rare word in turn given each of its
+    other candidates (the most common words one edit away, then two edits away)."""
+    rare = []  # (start, end, typed word, its candidates as (word, edits))
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group()
         if _NEGATED.search(text[max(0, start - _NEGATION_CHARS) : start]):
-            return word  # a word left out: respelling it would leave out another
-        better = _better_word(word, reader)
-        if better is None:
-            return word
-        changed = True
-        return better.upper() if word.isupper() else better
+            continue  # a word left out: respelling it would leave out another
+        candidates = _candidates(word, reader)
+        if candidates:
+            rare.append((start, match.end(), word, candidates))
+    if not rare:
+        return []
+    first = [candidates[0] for *_, candidates in rare]
+    choices = [first]
+    for index, (*_, candidates) in enumerate(rare):
+        choices.extend([*first[:index], other, *first[index + 1 :]] for other in candidates[1:])
+    return [(_spelled(text, rare, words), sum(edits for _, edits in words)) for words in choices]
 
-    respelled = _WORD.sub(replace, text)
-    return respelled if changed else None
+
+def _spelled(text: str, rare: list[tuple], words: list[tuple[str, int]]) -> str:
+    """``text`` with each rare word replaced by the word chosen for it, in its case."""
+    parts, at = [], 0
+    for (start, end, typed, _), (word, _) in zip(rare, words, strict=True):
+        parts += [text[at:start], word.upper() if typed.isupper() else word]
+        at = end
+    return "".join([*parts, text[at:]])
 
 
-def _better_word(word: str, reader) -> str | None:
+def _candidates(word: str, reader) -> list[tuple[str, int]]:
+    """The words ``word`` may be respelled to, with their edits: at most CANDIDATES one
+    edit away, the most common first, then as many two edits away; none for a word
+    common enough."""
     if word in _OPERATORS:
-        return None
+        return []
     folded = [token.text for token in _FOLD(word)]
     if len(folded) != 1:
-        return None  # a stop word, or a word the analyzer splits
+        return []  # a stop word, or a word the analyzer splits
     rarity = _frequency(reader, folded[0])
     if rarity >= RARE_BELOW:
-        return None
-    # The nearest words first, then the most common. Not Whoosh's Corrector: in 2.7.4
-    # it scores every candidate by the largest distance allowed, so only frequency counts.
+        return []
+    least = KNOWN_WORD_FACTOR * max(1, _body_frequency(reader, folded[0])) if rarity else 0
+    # Not Whoosh's Corrector: in 2.7.4 it scores every candidate by the largest distance
+    # allowed, so only frequency counts. The base class's scan, not a segment's
+    # automaton: in Whoosh 2.7.4 a one-segment index counts a swap of two letters as two
+    # edits ("oli" missed "oil") where an index of several segments counts one
+    # (test_a_swap_is_one_edit_in_one_segment). One scan finds both distances.
+    near = IndexReader.terms_within(reader, SPELL_FIELD, folded[0], 2, prefix=1)
+    common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
+    common = [(w, f, _body_frequency(reader, w)) for w, f in common if f > rarity]
+    common = [entry for entry in common if entry[2] >= least]
+    # The nearest words first, then the most common.
+    common.sort(key=lambda entry: (entry[1], entry[2], entry[0]), reverse=True)
+    found = []
     for distance in (1, 2):
-        # The base class's scan, not a segment's automaton: in Whoosh 2.7.4 a one-segment
-        # index counts a swap of two letters as two edits ("oli" missed "oil") where an
-        # index of several segments counts one (test_a_swap_is_one_edit_in_one_segment).
-        near = IndexReader.terms_within(reader, SPELL_FIELD, folded[0], distance, prefix=1)
-        common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
-        common = [(w, f, _body_frequency(reader, w)) for w, f in common if f > rarity]
-        if rarity:
-            least = KNOWN_WORD_FACTOR * max(1, _body_frequency(reader, folded[0]))
-            common = [found for found in common if found[2] >= least]
-        if common:
-            return max(common, key=lambda found: (found[1], found[2], found[0]))[0]
-    return None
+        at = [w for w, _, _ in common if damerau_levenshtein(folded[0], w) == distance]
+        found += [(w, distance) for w in at[:CANDIDATES]]
+    return found
 
 
 def _frequency(reader, word: str) -> int:

@@ -281,6 +281,24 @@ def test_did_you_mean_leaves_a_word_the_index_holds_unless_another_is_far_common
         assert searcher.search("taiwn").suggestion == "taiwan"
 
 
+def test_did_you_mean_weighs_an_edit_against_what_a_respelling_finds(tmp_path: Path) -> None:
+    from search.suggest import EDIT_COST
+
+    bodies = [f"Tony Blair spoke in town {n}" for n in range(EDIT_COST + 1)]
+    bodies += ["Tony took the blame", "The blame game", "Blame the weather"]
+    bodies += [f"Economy grew {n}" for n in range(2)] + [f"Economic data {n}" for n in range(9)]
+    with Indexer(tmp_path / "ix") as indexer:
+        indexer.add(Article(id=str(n), title="", body=body) for n, body in enumerate(bodies))
+    with Searcher(tmp_path / "ix") as searcher:
+        # "blame" is one edit from "blare", "blair" two: "tony blair" finds 21 articles,
+        # over EDIT_COST times the 1 of "tony blame".
+        assert searcher.search("tony blare").suggestion == "tony blair"
+        # Alone, "blair" (21) is not EDIT_COST times "blame" (3): the nearer word.
+        assert searcher.search("blare").suggestion == "blame"
+        # "economic" (9), two edits away, does not outweigh "economy" (2), one.
+        assert searcher.search("economyy").suggestion == "economy"
+
+
 def test_did_you_mean_prefers_the_word_most_bodies_hold(tmp_path: Path) -> None:
     # "marker" and "market" are both one edit from "markey" and both in more articles
     # than the spell field records; "marker" is in more bodies, and wins over the
