@@ -17,7 +17,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from search.analysis import text_analyzer
 from search.schema import SPELL_FIELD
 
-__all__ = ["EDIT_COST", "SUGGEST_BELOW", "respell", "respellings"]
+__all__ = ["EDIT_COST", "SUGGEST_BELOW", "respellings"]
 
 # A query with fewer matches than this gets a spelling suggestion, if one finds more.
 SUGGEST_BELOW = 3
@@ -47,18 +47,12 @@ _FOLD = text_analyzer(stem=False)
 _STEM = text_analyzer()
 
 
-def respell(text: str, reader) -> str | None:
-    """Return ``text`` with each rare word replaced by the closest common word in the
-    index, or None when no word changed. Case, operators and syntax are kept, and so are
-    the words the query leaves out ("-kabul", "NOT kabul")."""
-    found = respellings(text, reader)
-    return found[0][0] if found else None
-
-
 def respellings(text: str, reader) -> list[tuple[str, int]]:
     """Respellings of ``text`` to weigh against each other, each with its number of
-    edits: the :func:`respell` one first, then each rare word in turn given each of its
-    other candidates (the most common words one edit away, then two edits away)."""
+    edits: first each rare word replaced by its first candidate (the most common word
+    one edit away, else two), then each rare word in turn given each of its other
+    candidates. Case, operators and syntax are kept, and so are the words the query
+    leaves out ("-kabul", "NOT kabul"). Empty when no word is rare."""
     rare = []  # (start, end, typed word, its candidates as (word, edits))
     for match in _WORD.finditer(text):
         start, word = match.start(), match.group()
@@ -109,11 +103,11 @@ def _candidates(word: str, reader) -> list[tuple[str, int]]:
     common = [entry for entry in common if entry[2] >= least]
     # The nearest words first, then the most common.
     common.sort(key=lambda entry: (entry[1], entry[2], entry[0]), reverse=True)
-    found = []
-    for distance in (1, 2):
-        at = [w for w, _, _ in common if damerau_levenshtein(folded[0], w) == distance]
-        found += [(w, distance) for w in at[:CANDIDATES]]
-    return found
+    edits = [(w, damerau_levenshtein(folded[0], w)) for w, _, _ in common]
+    return [
+        *[found for found in edits if found[1] == 1][:CANDIDATES],
+        *[found for found in edits if found[1] == 2][:CANDIDATES],
+    ]
 
 
 def _frequency(reader, word: str) -> int:
