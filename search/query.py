@@ -1363,7 +1363,7 @@ def _why_nothing(text: str, report: _Reporter) -> str:
 
 def _unless_field(prefix: re.Match[str]) -> str:
     """A field's name and colon removed; any other word and colon kept ("title:the:")."""
-    return " " if prefix.group(1).lower() in FIELD_ALIASES else prefix.group()
+    return " " if resolve_field(prefix.group(1)) else prefix.group()
 
 
 _ANY_WORD = re.compile(r"[^\W_]")
