@@ -286,10 +286,10 @@ class Indexer:
 
     # -- writing ---------------------------------------------------------------------
 
-    def _writer(self, *, layout: bool = False):
-        """A writer with our codec and pool; with ``layout``, one whose segment and table
-        of contents take this version's schema (for a rebuild, whose first commit drops
-        every segment): an index made before keeps its analyzers otherwise."""
+    def _writer(self, *, schema=None):
+        """A writer with our codec and pool; with ``schema``, one whose segment and table
+        of contents take that schema (a rebuild's, whose first commit drops every
+        segment): an index made before keeps its analyzers otherwise."""
         try:
             writer = self._index().writer(
                 timeout=self.wait, delay=0.25, limitmb=WRITER_MB, codec=Codec()
@@ -298,8 +298,8 @@ class Indexer:
             # This process holds the run lock: the engine's lock is held by a program
             # that does not take it.
             raise IndexBusyError(self.index_dir, "", self.wait) from exc
-        if layout:
-            writer.schema = build_schema()
+        if schema is not None:
+            writer.schema = schema
         read_lengths = writer.per_document_reader
         writer.per_document_reader = lambda: lengths_in_memory(read_lengths())
         # The spell field records a word for the first SPELL_ARTICLES articles of a batch.
@@ -453,6 +453,8 @@ class _SyncRun:
         self.files = files
         self.tally = tally
         self.clear = rebuild
+        # What this run's articles are written with: a rebuild takes this version's.
+        self.schema = build_schema() if rebuild else indexer._index().schema
         self.progress = progress
         # One view of the index as it was before this run answers every question about
         # old states; this run's own writes are tracked in memory.
@@ -471,7 +473,7 @@ class _SyncRun:
             tasks = [task for path in self.files if (task := self._check(path)) is not None]
             self.done = len(self.files) - len(tasks)
             workers = worker_count(sum(task.size for task in tasks))
-            schema = self._schema() if workers else None
+            schema = self.schema if workers else None
             for prepared in prepare_files(tasks, schema=schema, workers=workers):
                 self._apply(prepared)
                 self.done += 1
@@ -487,13 +489,9 @@ class _SyncRun:
 
     def _write(self):
         if self.writer is None:
-            self.writer = self.indexer._writer(layout=self.clear)
+            self.writer = self.indexer._writer(schema=self.schema)
             self.batch_started = time.monotonic()
         return self.writer
-
-    def _schema(self):
-        """The schema this run's articles are written with (a rebuild's is new)."""
-        return build_schema() if self.clear else self.indexer._index().schema
 
     def _flush(self) -> None:
         if self.writer is not None or self.clear:
