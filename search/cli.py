@@ -742,23 +742,34 @@ def _file_kinds(report: search.CheckReport) -> list[tuple[str, tuple[str, ...]]]
     type=click.FloatRange(min=0, min_open=True),
     help="Stop after this many minutes without a query.  [default: never]",
 )
-def serve(index_dir: str, idle: float | None) -> None:
+@click.option("--stop", is_flag=True, help="Stop the server answering for the index.")
+def serve(index_dir: str, idle: float | None, stop: bool) -> None:
     """Keep the index open and answer `search query` from here, until Ctrl-C.
 
     `search query`, `timeline`, `similar`, `show` and `stats` on this index, run by this
     user, are then answered by this process: the same output, without the time a fresh
-    process takes to start (about 0.1 s). It picks up what `search index` adds. Without
-    a running server, the commands run as usual. Restart the server after upgrading
-    news-search.
+    process takes to start (about 0.1 s). It picks up what `search index` adds, and
+    stops when news-search is upgraded. Without a running server, the commands run as
+    usual.
+
+    Such a command that runs by itself starts a server in the background, which stops
+    after 5 minutes without a command (SEARCH_SERVE_IDLE=minutes; 0 starts none).
 
     \b
     search serve &
     search query "Taliban provincial capitals"
+    search serve --stop
     """
-    from search.serve import QueryServer
+    from search.serve import QueryServer, stop_server
 
+    if stop:
+        stopped = stop_server(index_dir)
+        done = "stopped the server answering for" if stopped else "no server answers for"
+        click.echo(f"{done} {index_dir}", err=True)
+        return
     with QueryServer(index_dir) as server:
         server.listen()
+        server.warm()
         signal.signal(signal.SIGTERM, lambda signum, frame: server.stop())
         click.echo(f"answering queries on {server.index_dir}; Ctrl-C stops", err=True)
         try:

@@ -1,6 +1,8 @@
 """The ``search`` command's entry point: a query goes to a ``search serve`` process when
 one answers for its index (:func:`search.serve.ask`, importing nothing heavy); everything
-else, and a query no server answers, runs :mod:`search.cli`."""
+else, and a query no server answers, runs :mod:`search.cli`, after which a query that
+read the index by itself starts a server for the next one
+(:func:`search.serve.start_in_background`)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,18 @@ import sys
 
 
 def main() -> None:
-    from search.serve import ask
+    from search.serve import ask, start_in_background
 
-    code = ask(sys.argv[1:])
+    argv = sys.argv[1:]
+    code = ask(argv)
     if code is not None:
         sys.exit(code)
     from search.cli import main as run_command
 
-    run_command()
+    try:
+        run_command()
+    except SystemExit as done:
+        if not done.code:
+            start_in_background(argv)
+        raise
+    start_in_background(argv)

@@ -7,7 +7,9 @@ its user can reach, one socket per index, and runs each command a client sends e
 as the command would run itself: in the client's folder, with its ``SEARCH_INDEX`` and
 ``TZ``, its output encoding and whether its output is a terminal. The client,
 :func:`ask`, is called by the ``search`` entry point before anything heavy is imported;
-whenever no server answers, the command runs itself as before.
+whenever no server answers, the command runs itself as before, and then
+:func:`start_in_background` starts a server for the next command, which stops after
+``SEARCH_SERVE_IDLE`` minutes without one (:data:`IDLE_MINUTES` by default; 0 starts none).
 
 The wire format, one request and one reply per connection: the client sends its fields
 separated by NUL bytes (which no argument, folder or variable can hold) and shuts its side
@@ -34,7 +36,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FORWARDED", "QueryServer", "Request", "ServeError", "ask", "socket_path"]
+__all__ = [
+    "FORWARDED",
+    "IDLE_MINUTES",
+    "QueryServer",
+    "Request",
+    "ServeError",
+    "ask",
+    "socket_path",
+    "start_in_background",
+    "stop_server",
+]
 
 # Bumped when a request or a reply changes shape: a server of another version is not asked.
 PROTOCOL = 2
@@ -43,7 +55,13 @@ PROTOCOL = 2
 FORWARDED = ("SEARCH_INDEX", "TZ")
 # The commands a server answers: those that only read the index through a Searcher.
 SERVED_COMMANDS = frozenset(["query", "timeline", "similar", "show", "stats"])
+# How long a server started by a command waits for the next one, unless SEARCH_SERVE_IDLE
+# says otherwise: a few queries typed in a row share it, and it does not outlive them long.
+IDLE_MINUTES = 5.0
+IDLE_VARIABLE = "SEARCH_SERVE_IDLE"
 _CONNECT_SECONDS = 1.0
+# How long `search serve --stop` waits for a server to give its socket up.
+_STOP_SECONDS = 10.0
 # A query answered later than this is run again by the client itself.
 _REPLY_SECONDS = 60.0
 _MAX_REQUEST_BYTES = 1 << 20
@@ -159,7 +177,7 @@ def ask(argv: list[str]) -> int | None:
     Only the commands that read the index through a Searcher are sent, and never with
     ``--help``: help is laid out for the client's terminal.
     """
-    if not argv or argv[0] not in SERVED_COMMANDS or {"-h", "--help"} & set(argv):
+    if not _servable(argv):
         return None
     if sys.stdout is None or sys.stderr is None:  # closed: the command says what it says
         return None
@@ -194,6 +212,90 @@ def ask(argv: list[str]) -> int | None:
         _to_devnull(sys.stdout)
         return 1
     return code
+
+
+def _servable(argv: list[str]) -> bool:
+    return bool(argv) and argv[0] in SERVED_COMMANDS and not {"-h", "--help"} & set(argv)
+
+
+def start_in_background(argv: list[str]) -> None:
+    """Start a server for the index that ``search <argv>`` has just read by itself, so that
+    the next command is answered by it; it stops after ``SEARCH_SERVE_IDLE`` minutes
+    without a command. Nothing is started for other commands, when a server answers
+    already, or where there are no Unix sockets.
+
+    The server is a ``search serve`` process of its own session, with no terminal and
+    its output discarded: it outlives the command without holding its shell or pipes.
+    """
+    if not _servable(argv):
+        return
+    minutes = _idle_minutes()
+    index = _index_of(argv)
+    path = socket_path(index)
+    if minutes is None or path is None or _answers(path):
+        return
+    import subprocess
+
+    command = [sys.executable, "-m", "search", "serve", "--index", os.path.realpath(index)]
+    try:
+        subprocess.Popen(
+            [*command, "--idle", f"{minutes:g}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",  # no folder of the user's is kept busy, nor imported from
+            start_new_session=True,
+        )
+    except OSError:
+        pass  # the command was answered; only the next one runs itself too
+
+
+def _idle_minutes() -> float | None:
+    """SEARCH_SERVE_IDLE's minutes, :data:`IDLE_MINUTES` when unset; None for 0, and for
+    a value that is no number of minutes, which is said."""
+    value = os.environ.get(IDLE_VARIABLE, "").strip()
+    if not value:
+        return IDLE_MINUTES
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = -1.0
+    if not 0 <= minutes < float("inf"):
+        print(
+            f"warning: {IDLE_VARIABLE}={value} is not a number of minutes"
+            " (0 starts no server); no server started",
+            file=sys.stderr,
+        )
+        return None
+    return minutes or None
+
+
+def stop_server(index_dir: str) -> bool:
+    """Stop the server answering for ``index_dir``, waiting until it has; False when none
+    runs. Raises :class:`~search.errors.ServeError` when it does not stop in 10 seconds."""
+    path = socket_path(index_dir)
+    if path is None or not _is_private(os.path.dirname(path)):
+        return False
+    lock = path + ".lock"
+    deadline = time.monotonic() + _STOP_SECONDS
+    pid = _holder(lock)
+    while pid == 0 and time.monotonic() < deadline:  # a server starting writes it next
+        time.sleep(0.02)
+        pid = _holder(lock)
+    if pid is None:
+        return False
+    import signal
+
+    if pid:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # it stopped meanwhile
+    while _holder(lock) is not None:
+        if time.monotonic() > deadline:
+            raise ServeError(f"the server answering for {index_dir} (pid {pid}) did not stop")
+        time.sleep(0.02)
+    return True
 
 
 def _write(stream: Any, data: bytes) -> None:
@@ -282,7 +384,9 @@ class QueryServer:
         self.socket_path = path
         self.searcher = search.Searcher(self.index_dir)
         self._listener: Any = None  # a socket.socket once listening
+        self._lock: int | None = None  # the lock file's descriptor while listening
         self._stopping = False
+        self._code = _code_stamp()
 
     def __enter__(self) -> QueryServer:
         return self
@@ -297,7 +401,11 @@ class QueryServer:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         if not _is_private(folder):
             raise ServeError(f"{folder} is not a folder only this user can enter")
-        if _answers(self.socket_path):
+        # The lock settles which of two servers started at once takes the socket.
+        lock = _take_lock(self.socket_path + ".lock")
+        if lock is None or _answers(self.socket_path):
+            if lock is not None:
+                os.close(lock)
             raise ServeError(f"a server already answers for {self.index_dir}")
         if os.path.lexists(self.socket_path):
             os.unlink(self.socket_path)  # left by a server that was killed
@@ -309,8 +417,16 @@ class QueryServer:
             listener.listen(16)
         except OSError:
             listener.close()
+            os.close(lock)
             raise
-        self._listener = listener
+        self._listener, self._lock = listener, lock
+
+    def warm(self) -> None:
+        """Run a query once, discarding its output, so that the first client's is not the
+        one that loads the query path's modules and the index's term tables."""
+        request = Request(["query", "--index", self.index_dir, "--", "news"], cwd="/")
+        if self._answers_for(request):
+            self.run(request)
 
     def serve(self, idle: float | None = None) -> None:
         """Answer requests one at a time until stopped or idle for ``idle`` seconds."""
@@ -346,6 +462,10 @@ class QueryServer:
             self._listener.close()
             if os.path.lexists(self.socket_path):
                 os.unlink(self.socket_path)
+            self._listener = None
+        if self._lock is not None:
+            os.close(self._lock)  # only once the socket is gone: the next server may start
+            self._lock = None
         self.searcher.close()
 
     def _answer(self, connection: Any) -> None:
@@ -367,6 +487,10 @@ class QueryServer:
 
     def _answers_for(self, request: Request) -> bool:
         if not request.argv or request.argv[0] not in SERVED_COMMANDS:
+            return False
+        if _code_stamp() != self._code:
+            # news-search was upgraded or edited: the client runs the new code itself.
+            self._stopping = True
             return False
         # An index gone or emptied since: the client's own run says so in its own words.
         from search.indexer import holds_index
@@ -407,6 +531,58 @@ def _answers(path: str) -> bool:
     finally:
         probe.close()
     return True
+
+
+def _take_lock(path: str) -> int | None:
+    """The descriptor of the lock file at ``path``, locked by this process with its pid
+    written in it; None when another process holds it."""
+    import fcntl
+
+    lock = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    os.ftruncate(lock, 0)
+    os.write(lock, str(os.getpid()).encode())
+    return lock
+
+
+def _holder(path: str) -> int | None:
+    """The pid of the process holding the lock file at ``path``: 0 while it has not
+    written it yet, None when no process holds the lock."""
+    import fcntl
+
+    try:
+        lock = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        written = os.read(lock, 32).strip()
+        return int(written) if written.isdigit() else 0
+    finally:
+        os.close(lock)  # closing it also lets go of a shared lock taken
+    return None
+
+
+def _code_stamp() -> list[tuple[str, int, int]]:
+    """Each module file of this package with its modification time and size (a file
+    removed meanwhile is left out: the stamp differs all the same)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    stamp = []
+    for folder, subfolders, names in os.walk(package):
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        for name in sorted(name for name in names if name.endswith(".py")):
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            stamp.append((path, info.st_mtime_ns, info.st_size))
+    return stamp
 
 
 def _set_env(values: dict[str, str | None]) -> None:

@@ -34,6 +34,15 @@ def corpus(tmp_path: Path) -> Path:
     return copy_corpus(tmp_path)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_background_servers() -> Iterator[None]:
+    """The commands tests run start no ``search serve`` of their own in the background
+    (test_serve.py starts them where it means to)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEARCH_SERVE_IDLE", "0")
+        yield
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(corpus folder, index folder): the fixture corpus indexed once per session.

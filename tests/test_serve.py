@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import deadline
 
-from search import Indexer
+from search import Indexer, serve
 from search.serve import PROTOCOL, QueryServer, Request, ServeError, ask, socket_path
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets")
@@ -386,3 +386,169 @@ def test_a_client_in_a_deleted_folder_runs_the_command_itself(
     gone.rmdir()
     assert ask(["query", "kabul", "--index", str(index_dir)]) is None
     assert served.answered == 0
+
+
+# -- servers started by the commands themselves -----------------------------------------
+
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict]]:
+    """The processes started in the background, recorded instead of started."""
+    started: list[tuple[list[str], dict]] = []
+
+    def record(args: list[str], **kwargs: object) -> None:
+        started.append((args, kwargs))
+
+    monkeypatch.setattr(subprocess, "Popen", record)
+    return started
+
+
+def _launch(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """The exit status of ``search <argv>`` run through the entry point, in this process."""
+    from search import launch
+
+    monkeypatch.setattr(sys, "argv", ["search", *argv])
+    with pytest.raises(SystemExit) as done:
+        launch.main()
+    return done.value.code or 0  # type: ignore[return-value]
+
+
+def test_a_query_that_ran_itself_starts_a_server_for_the_next(
+    index_dir: Path, runtime: Path, spawned: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEARCH_SERVE_IDLE")
+    assert _launch(["query", "kabul", "--index", str(index_dir)], monkeypatch) == 0
+    command = [sys.executable, "-m", "search", "serve", "--index", str(index_dir.resolve())]
+    assert spawned == [
+        (
+            [*command, "--idle", "5"],
+            {
+                "stdin": subprocess.DEVNULL,
+                "stdout": subprocess.DEVNULL,
+                "stderr": subprocess.DEVNULL,
+                "cwd": "/",
+                "start_new_session": True,
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("idle", "argv", "code", "warning"),
+    [
+        ("0", ["query", "kabul"], 0, ""),
+        ("soon", ["query", "kabul"], 0, "warning: SEARCH_SERVE_IDLE=soon is not a number of"
+         " minutes (0 starts no server); no server started\n"),
+        ("inf", ["query", "kabul"], 0, "warning: SEARCH_SERVE_IDLE=inf is not a number of"
+         " minutes (0 starts no server); no server started\n"),
+        ("5", ["query", "(((kabul", "--strict"], 1, ""),  # the command failed
+        ("5", ["query", "kabul", "--help"], 0, ""),
+        ("5", ["check"], 0, ""),  # a command no server answers
+    ],
+)  # fmt: skip
+def test_no_server_is_started_unless_a_served_command_succeeded(
+    index_dir: Path,
+    runtime: Path,
+    spawned: list,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    idle: str,
+    argv: list[str],
+    code: int,
+    warning: str,
+) -> None:
+    monkeypatch.setenv("SEARCH_SERVE_IDLE", idle)
+    assert _launch([*argv, "--index", str(index_dir)], monkeypatch) == code
+    assert spawned == []
+    assert capsys.readouterr().err.endswith(warning)
+
+
+def test_a_server_asked_for_minutes_waits_that_long(
+    index_dir: Path, runtime: Path, spawned: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEARCH_SERVE_IDLE", "0.5")
+    assert _launch(["stats", "--index", str(index_dir)], monkeypatch) == 0
+    assert [args[-2:] for args, _ in spawned] == [["--idle", "0.5"]]
+
+
+def test_no_second_server_is_started(
+    served: Running, index_dir: Path, spawned: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.serve import start_in_background
+
+    start_in_background(["query", "kabul", "--index", str(index_dir)])
+    assert spawned == []
+
+
+def test_of_two_servers_started_at_once_one_answers(index_dir: Path, runtime: Path) -> None:
+    with QueryServer(str(index_dir)) as first, QueryServer(str(index_dir)) as second:
+        first.listen()
+        os.unlink(first.socket_path)  # as if the second came before the first had bound it
+        with pytest.raises(ServeError, match="a server already answers for"):
+            second.listen()
+
+
+def test_a_server_stops_once_its_code_changed(
+    served: Running, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "_code_stamp", lambda: [("serve.py", 0, 0)])
+    assert ask(["query", "kabul", "--index", str(index_dir)]) is None  # runs itself
+    served.thread.join(timeout=10)
+    assert not served.thread.is_alive()
+    assert served.answered == 0
+
+
+def test_the_code_stamp_covers_the_package() -> None:
+    names = {
+        os.path.relpath(path, Path(serve.__file__).parent) for path, _, _ in serve._code_stamp()
+    }
+    assert {"serve.py", "cli.py", os.path.join("extract", "html.py")} <= names
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_serve_stop_stops_the_server_of_the_index(index_dir: Path, runtime: Path) -> None:
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    server = subprocess.Popen(
+        [*SEARCH, "serve", "--index", str(index_dir)], stderr=subprocess.PIPE, env=env
+    )
+    assert server.stderr is not None
+    try:
+        assert server.stderr.readline().startswith(b"answering queries on ")
+        stop = _search(["serve", "--stop", "--index", str(index_dir)], runtime)
+        assert (stop.returncode, stop.stderr) == (
+            0,
+            f"stopped the server answering for {index_dir}\n".encode(),
+        )
+        path = socket_path(str(index_dir))
+        assert path is not None
+        # Gone before --stop returned: a server started next takes the socket.
+        assert not os.path.exists(path) and serve._holder(path + ".lock") is None
+        assert server.wait(timeout=30) == 0
+        assert server.stderr.read() == b"stopped\n"
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    again = _search(["serve", "--stop", "--index", str(index_dir)], runtime)
+    assert (again.returncode, again.stderr) == (0, f"no server answers for {index_dir}\n".encode())
+
+
+def test_a_started_server_answers_the_next_query(index_dir: Path, runtime: Path) -> None:
+    argv = ["query", "evacuation flights", "--index", str(index_dir)]
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "SEARCH_SERVE_IDLE": "1"}
+    first = subprocess.run([*SEARCH, *argv], capture_output=True, env=env, timeout=60, check=True)
+    path = socket_path(str(index_dir))
+    assert path is not None
+    try:
+        started = time.monotonic()
+        while not serve._answers(path):
+            assert time.monotonic() - started < 30, "no server started"
+            time.sleep(0.05)
+        pid = serve._holder(path + ".lock")
+        assert pid and os.getsid(pid) == pid  # a session of its own: no terminal
+        second = subprocess.run(
+            [*SEARCH, *argv], capture_output=True, env=env, timeout=60, check=True
+        )
+        assert (second.returncode, second.stdout, second.stderr) == (0, first.stdout, b"")
+    finally:
+        assert serve.stop_server(str(index_dir))
+    assert first.stdout.startswith(b"1. Taliban Seize Kabul Airport")
