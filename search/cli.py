@@ -768,8 +768,7 @@ def serve(index_dir: str, idle: float | None, stop: bool) -> None:
         click.echo(f"{done} {index_dir}", err=True)
         return
     with QueryServer(index_dir) as server:
-        server.listen()
-        server.warm()
+        server.listen(warm=True)
         signal.signal(signal.SIGTERM, lambda signum, frame: server.stop())
         click.echo(f"answering queries on {server.index_dir}; Ctrl-C stops", err=True)
         try:

@@ -394,32 +394,36 @@ class QueryServer:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def listen(self) -> None:
+    def listen(self, *, warm: bool = False) -> None:
         """Take the index's socket. Separate from :meth:`serve` so a caller knows the
-        server answers before it starts waiting."""
+        server answers before it starts waiting. With ``warm``, a query is run once
+        first (:meth:`warm`): a client that finds the socket is answered at full speed."""
         folder = os.path.dirname(self.socket_path)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         if not _is_private(folder):
             raise ServeError(f"{folder} is not a folder only this user can enter")
         # The lock settles which of two servers started at once takes the socket.
-        lock = _take_lock(self.socket_path + ".lock")
-        if lock is None or _answers(self.socket_path):
-            if lock is not None:
-                os.close(lock)
-            raise ServeError(f"a server already answers for {self.index_dir}")
-        if os.path.lexists(self.socket_path):
-            os.unlink(self.socket_path)  # left by a server that was killed
-        import socket
-
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._lock = _take_lock(self.socket_path + ".lock")
         try:
-            listener.bind(self.socket_path)
-            listener.listen(16)
-        except OSError:
-            listener.close()
-            os.close(lock)
+            if self._lock is None or _answers(self.socket_path):
+                raise ServeError(f"a server already answers for {self.index_dir}")
+            if warm:
+                self.warm()
+            if os.path.lexists(self.socket_path):
+                os.unlink(self.socket_path)  # left by a server that was killed
+            import socket
+
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                listener.bind(self.socket_path)
+                listener.listen(16)
+            except OSError:
+                listener.close()
+                raise
+        except BaseException:
+            self._let_lock_go()
             raise
-        self._listener, self._lock = listener, lock
+        self._listener = listener
 
     def warm(self) -> None:
         """Run a query once, discarding its output, so that the first client's is not the
@@ -463,10 +467,13 @@ class QueryServer:
             if os.path.lexists(self.socket_path):
                 os.unlink(self.socket_path)
             self._listener = None
-        if self._lock is not None:
-            os.close(self._lock)  # only once the socket is gone: the next server may start
-            self._lock = None
+        self._let_lock_go()  # only once the socket is gone: the next server may start
         self.searcher.close()
+
+    def _let_lock_go(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def _answer(self, connection: Any) -> None:
         connection.settimeout(_REPLY_SECONDS)

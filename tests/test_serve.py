@@ -552,3 +552,20 @@ def test_a_started_server_answers_the_next_query(index_dir: Path, runtime: Path)
     finally:
         assert serve.stop_server(str(index_dir))
     assert first.stdout.startswith(b"1. Taliban Seize Kabul Airport")
+
+
+def test_a_warmed_server_takes_its_socket_once_warm(
+    index_dir: Path, runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    run = QueryServer.run
+
+    def recorded(self: QueryServer, request: Request) -> tuple[int, bytes, bytes]:
+        seen.append(os.path.exists(self.socket_path))
+        return run(self, request)
+
+    monkeypatch.setattr(QueryServer, "run", recorded)
+    with QueryServer(str(index_dir)) as server:
+        server.listen(warm=True)
+        assert seen == [False]  # the warming query ran before a client could connect
+        assert os.path.exists(server.socket_path)
