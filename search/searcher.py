@@ -57,6 +57,7 @@ from search.schema import (
     FILE_FIELD,
     article_from_stored,
     build_schema,
+    live_count,
     live_terms,
     make_weighting,
 )
@@ -302,15 +303,14 @@ class Searcher:
     def stats(self) -> IndexStats:
         """Return counts, sources, date span, size on disk and time of the last change."""
         engine = self._engine()
-        dated = engine.search(wq.Every("date"), limit=1, sortedby="date")
-        newest = engine.search(wq.Every("date"), limit=1, sortedby="date", reverse=True)
+        first_date, last_date = _date_span(engine)
         return IndexStats(
             path=self.index_dir,
             articles=engine.doc_count(),
             files=len(live_terms(engine.reader(), FILE_FIELD)),
             sources=_source_counts(engine),
-            first_date=dated[0].get("date") if len(dated) else None,
-            last_date=newest[0].get("date") if len(newest) else None,
+            first_date=first_date,
+            last_date=last_date,
             size_bytes=sum(stat.st_size for stat in _stats(Path(self.index_dir).glob("*"))),
             last_update=_last_update(self.index_dir),
         )
@@ -877,6 +877,24 @@ def _suggestion(
         if found > total and weight > best_weight:
             best, best_weight = respelled, weight
     return best
+
+
+def _date_span(engine) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and the last date of a live article, read from the date field's
+    full-precision terms, which are in date order. (Searching for every dated article
+    reads each of the field's terms at every precision: 4.8 s on Reuters-21578.)"""
+    reader = engine.reader()
+    field = engine.schema["date"]
+    dates = list(field.sortable_terms(reader, "date"))
+    if reader.has_deletions():  # a term outlives its deleted articles until a merge
+        first = next((term for term in dates if live_count(reader, "date", term)), None)
+        if first is None:
+            return None, None
+        last = next(term for term in reversed(dates) if live_count(reader, "date", term))
+        dates = [first, last]
+    if not dates:
+        return None, None
+    return field.from_bytes(dates[0]), field.from_bytes(dates[-1])
 
 
 def _source_counts(engine) -> tuple[tuple[str, int], ...]:

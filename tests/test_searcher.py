@@ -364,6 +364,36 @@ def test_stats(searcher: Searcher) -> None:
     assert info.size_bytes > 0 and info.last_update is not None
 
 
+def test_stats_dates_are_those_of_live_articles(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    dates = {
+        "early": dt.datetime(2020, 1, 1),
+        "middle": dt.datetime(2020, 6, 1, 13, 45, 7, 123),
+        "later": dt.datetime(2020, 6, 2),
+        "late": dt.datetime(2021, 1, 1),
+    }
+    with Indexer(index) as indexer:
+        indexer.add(
+            Article(id=key, title=key, body="Rivers rise.", date=day) for key, day in dates.items()
+        )
+        indexer.add([Article(id="undated", title="undated", body="Rivers rise.")])
+    with Searcher(index) as searcher:
+        assert (searcher.stats().first_date, searcher.stats().last_date) == (
+            dt.datetime(2020, 1, 1),
+            dt.datetime(2021, 1, 1),
+        )
+        with Indexer(index) as indexer:
+            indexer.delete(["early", "late"])
+        assert (searcher.stats().first_date, searcher.stats().last_date) == (
+            dt.datetime(2020, 6, 1, 13, 45, 7, 123),
+            dt.datetime(2020, 6, 2),
+        )
+        with Indexer(index) as indexer:
+            indexer.delete(["middle", "later"])
+        info = searcher.stats()
+        assert (info.articles, info.first_date, info.last_date) == (1, None, None)
+
+
 def test_searcher_sees_new_commits_and_serves_threads(tmp_path: Path) -> None:
     index = tmp_path / "ix"
     with Indexer(index) as indexer:
