@@ -19,6 +19,7 @@ import operator
 import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 from whoosh.formats import Existence, Positions
@@ -70,18 +71,25 @@ class FilePostings:
         return self._flat
 
     def _flatten(self) -> tuple:
-        keys, counts, valued = [], array("I"), array("I")
+        # A field at a time, not a word at a time: a file has some 30,000 words.
+        keys: list[tuple[str, bytes]] = []
+        counts, valued = array("I"), array("I")
         ids, weights, values = array("I"), array("d"), []
         for name, words in self.fields.items():
-            for word, entries in words.items():
-                keys.append((name, word if isinstance(word, bytes) else word.encode()))
-                counts.append(len(entries) // 3)
-                ids.extend(entries[0::3])
-                weights.extend(entries[1::3])
-                # A format keeps a value for every posting or for none (b"").
-                valued.append(len(entries) // 3 if entries[2] else 0)
-                if entries[2]:
-                    values.extend(entries[2::3])
+            if not words:
+                continue
+            keys += zip(repeat(name), [w if type(w) is bytes else w.encode() for w in words])
+            sizes = [len(entries) // 3 for entries in words.values()]
+            counts.extend(sizes)
+            entries = list(chain.from_iterable(words.values()))
+            ids.extend(entries[0::3])
+            weights.extend(entries[1::3])
+            # A field's format keeps a value for every posting or for none (b"").
+            if entries[2]:
+                values += entries[2::3]
+                valued.extend(sizes)
+            else:
+                valued.frombytes(bytes(valued.itemsize * len(sizes)))
         return keys, counts, valued, ids, weights, values
 
     def __getstate__(self) -> tuple:
