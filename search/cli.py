@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 import search
+from search.serve import MAX_IDLE_MINUTES
 
 INDEX_OPTION = click.option(
     "--index",
@@ -739,7 +740,7 @@ def _file_kinds(report: search.CheckReport) -> list[tuple[str, tuple[str, ...]]]
 @INDEX_OPTION
 @click.option(
     "--idle",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_IDLE_MINUTES),
     help="Stop after this many minutes without a query.  [default: never]",
 )
 @click.option("--stop", is_flag=True, help="Stop the server answering for the index.")

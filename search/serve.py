@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORWARDED",
     "IDLE_MINUTES",
+    "MAX_IDLE_MINUTES",
     "QueryServer",
     "Request",
     "ServeError",
@@ -59,7 +60,12 @@ SERVED_COMMANDS = frozenset(["query", "timeline", "similar", "show", "stats"])
 # says otherwise: a few queries typed in a row share it, and it does not outlive them long.
 IDLE_MINUTES = 5.0
 IDLE_VARIABLE = "SEARCH_SERVE_IDLE"
+# A year: the longest wait a socket's timeout takes everywhere.
+MAX_IDLE_MINUTES = 525_600.0
 _CONNECT_SECONDS = 1.0
+# How long a server waits on a client sending its request or reading its reply: a client
+# stopped (Ctrl-Z) must not hold up the others, and runs the command itself once resumed.
+_CLIENT_SECONDS = 2.0
 # How long `search serve --stop` waits for a server to give its socket up.
 _STOP_SECONDS = 10.0
 # A query answered later than this is run again by the client itself.
@@ -74,17 +80,23 @@ def socket_path(index_dir: str) -> str | None:
     None where Unix sockets are not available."""
     if not hasattr(_socket, "AF_UNIX") or not hasattr(os, "getuid"):
         return None
-    # Two indexes of one user sharing a name is harmless: a query names its index, and
-    # a server opens any other one as the command does.
+    # One per index and per copy of news-search, so that a server runs the client's own
+    # code. Two sharing a name is harmless: a query names its index, and a server opens
+    # any other one as the command does.
     real = os.path.realpath(index_dir).encode("utf-8", "surrogateescape")
-    name = f"{zlib.crc32(real):08x}{zlib.adler32(real):08x}.sock"
+    key = real + b"\0" + _PACKAGE.encode("utf-8", "surrogateescape")
+    name = f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}.sock"
     return os.path.join(_runtime_dir(), name)
+
+
+# The folder of this package: a server imports news-search from there.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _runtime_dir() -> str:
     base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"
-    if len(base.encode("utf-8", "surrogateescape")) > _MAX_BASE_BYTES:
-        base = "/tmp"  # a socket's path must fit in 107 bytes
+    if not os.path.isabs(base) or len(base.encode("utf-8", "surrogateescape")) > _MAX_BASE_BYTES:
+        base = "/tmp"  # the same for a server in another folder; and at most 107 bytes
     return os.path.join(base, f"news-search-{os.getuid()}")
 
 
@@ -190,7 +202,7 @@ def ask(argv: list[str]) -> int | None:
         return None
     request = Request(
         argv=argv,
-        prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "search",
+        prog=_program_name(),
         cwd=folder,
         env={name: os.environ[name] for name in FORWARDED if name in os.environ},
         encoding=sys.stdout.encoding or "utf-8",
@@ -201,6 +213,9 @@ def ask(argv: list[str]) -> int | None:
         code, out, err = _exchange(path, request.encode())
     except (OSError, ValueError):
         return None
+    except KeyboardInterrupt:
+        _say("interrupted")  # as the command says it
+        return _INTERRUPTED
     if code is None:
         return None
     try:
@@ -211,7 +226,28 @@ def ask(argv: list[str]) -> int | None:
         # as the command itself does.
         _to_devnull(sys.stdout)
         return 1
+    except OSError as exc:  # a full disk: said as the command says it
+        _to_devnull(sys.stdout)
+        _say(f"error: cannot write: {exc.strerror or exc}")
+        return 1
     return code
+
+
+def _program_name() -> str:
+    """The name the command's usage lines give it, as click works it out."""
+    path = sys.argv[0] if sys.argv and sys.argv[0] else "search"
+    if os.path.basename(path) == "__main__.py":
+        return "python -m search"
+    return os.path.basename(path)
+
+
+def _say(message: str) -> None:
+    """Write ``message`` to stderr, if it can be written."""
+    try:
+        if sys.stderr is not None:
+            print(message, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _servable(argv: list[str]) -> bool:
@@ -234,20 +270,40 @@ def start_in_background(argv: list[str]) -> None:
     path = socket_path(index)
     if minutes is None or path is None or _answers(path):
         return
+    folder = os.path.dirname(path)
+    if os.path.lexists(folder) and not _is_private(folder):
+        return  # the server could not listen there
     import subprocess
 
-    command = [sys.executable, "-m", "search", "serve", "--index", os.path.realpath(index)]
     try:
         subprocess.Popen(
-            [*command, "--idle", f"{minutes:g}"],
+            [*_SERVER, "--index", os.path.realpath(index), "--idle", f"{minutes:g}"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            cwd="/",  # no folder of the user's is kept busy, nor imported from
+            cwd="/",  # no folder of the user's is kept busy
+            env=_server_environment(),
             start_new_session=True,
         )
     except OSError:
         pass  # the command was answered; only the next one runs itself too
+
+
+# `search serve` in a Python that imports nothing from its working folder.
+_SERVER = [
+    sys.executable,
+    "-c",
+    "import sys; del sys.path[0]; from search.launch import main; main()",
+    "serve",
+]
+
+
+def _server_environment() -> dict[str, str]:
+    """The client's variables, with this copy of news-search first on the import path:
+    the server runs the client's code, installed or not."""
+    root = os.path.dirname(_PACKAGE)
+    path = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([root, path]) if path else root)
 
 
 def _idle_minutes() -> float | None:
@@ -260,11 +316,10 @@ def _idle_minutes() -> float | None:
         minutes = float(value)
     except ValueError:
         minutes = -1.0
-    if not 0 <= minutes < float("inf"):
-        print(
-            f"warning: {IDLE_VARIABLE}={value} is not a number of minutes"
-            " (0 starts no server); no server started",
-            file=sys.stderr,
+    if not 0 <= minutes <= MAX_IDLE_MINUTES:
+        _say(
+            f"warning: {IDLE_VARIABLE}={value} is not a number of minutes from 0 to"
+            f" {MAX_IDLE_MINUTES:g} (0 starts no server); no server started"
         )
         return None
     return minutes or None
@@ -299,6 +354,8 @@ def stop_server(index_dir: str) -> bool:
 
 
 def _write(stream: Any, data: bytes) -> None:
+    if not data:
+        return  # not even a flush: the stream may be one that cannot be written
     stream.flush()
     if hasattr(stream, "buffer"):
         stream.buffer.write(data)
@@ -323,12 +380,13 @@ def _index_of(argv: list[str]) -> str:
     """The index the command would open: ``--index``, else ``SEARCH_INDEX``, else "index"
     (as the command's own option reads them)."""
     options = _options_part(argv)
-    for position, arg in enumerate(options):
+    named = None
+    for position, arg in enumerate(options):  # the last one counts, as for click
         if arg == "--index" and position + 1 < len(options):
-            return options[position + 1]
-        if arg.startswith("--index="):
-            return arg.partition("=")[2]
-    return os.environ.get("SEARCH_INDEX") or "index"
+            named = options[position + 1]
+        elif arg.startswith("--index="):
+            named = arg.partition("=")[2]
+    return named if named is not None else os.environ.get("SEARCH_INDEX") or "index"
 
 
 def _exchange(path: str, request: bytes) -> tuple[int | None, bytes, bytes]:
@@ -385,6 +443,9 @@ class QueryServer:
         self.searcher = search.Searcher(self.index_dir)
         self._listener: Any = None  # a socket.socket once listening
         self._lock: int | None = None  # the lock file's descriptor while listening
+        import threading  # here: a client needs none
+
+        self._closing = threading.Lock()
         self._stopping = False
         self._code = _code_stamp()
 
@@ -438,19 +499,22 @@ class QueryServer:
             self.listen()
         listener = self._listener
         assert listener is not None
-        while not self._stopping:
-            try:
-                listener.settimeout(idle)
-                connection, _ = listener.accept()
-            except TimeoutError:
-                return
-            except OSError:
-                if self._stopping:  # close() took the socket away under accept()
+        try:
+            while not self._stopping:
+                try:
+                    listener.settimeout(idle)
+                    connection, _ = listener.accept()
+                except TimeoutError:
                     return
-                raise
-            with connection:
-                if not self._stopping:
-                    self._answer(connection)
+                except OSError:
+                    if self._stopping:  # close() took the socket away under accept()
+                        return
+                    raise
+                with connection:
+                    if not self._stopping:
+                        self._answer(connection)
+        finally:
+            self._stop_listening()  # a client coming later runs the command itself
 
     def stop(self) -> None:
         """Make :meth:`serve` return (from another thread or a signal handler)."""
@@ -462,13 +526,18 @@ class QueryServer:
     def close(self) -> None:
         """Stop, give the socket up and close the index."""
         self.stop()
-        if self._listener is not None:
-            self._listener.close()
-            if os.path.lexists(self.socket_path):
-                os.unlink(self.socket_path)
-            self._listener = None
-        self._let_lock_go()  # only once the socket is gone: the next server may start
+        self._stop_listening()
         self.searcher.close()
+
+    def _stop_listening(self) -> None:
+        # Called by serve() as it returns and by close(), maybe from two threads at once.
+        with self._closing:
+            if self._listener is not None:
+                self._listener.close()
+                if os.path.lexists(self.socket_path):
+                    os.unlink(self.socket_path)
+                self._listener = None
+            self._let_lock_go()  # only once the socket is gone: the next server may start
 
     def _let_lock_go(self) -> None:
         if self._lock is not None:
@@ -476,10 +545,17 @@ class QueryServer:
             self._lock = None
 
     def _answer(self, connection: Any) -> None:
-        connection.settimeout(_REPLY_SECONDS)
+        connection.settimeout(_CLIENT_SECONDS)
         request, code = None, 0
         try:
-            request = Request.decode(_read_all(connection, _MAX_REQUEST_BYTES))
+            data = _read_all(connection, _MAX_REQUEST_BYTES)
+            if _code_stamp() != self._code:
+                # news-search was upgraded or edited (its requests may have changed
+                # shape): the client runs the new code itself, and starts a new server.
+                self._stopping = True
+                connection.sendall(_NOT_ANSWERED + b"\n")
+                return
+            request = Request.decode(data)
             if request is None or not self._answers_for(request):
                 reply = _NOT_ANSWERED + b"\n"
             else:
@@ -495,17 +571,16 @@ class QueryServer:
     def _answers_for(self, request: Request) -> bool:
         if not request.argv or request.argv[0] not in SERVED_COMMANDS:
             return False
-        if _code_stamp() != self._code:
-            # news-search was upgraded or edited: the client runs the new code itself.
-            self._stopping = True
-            return False
-        # An index gone or emptied since: the client's own run says so in its own words.
+        # An index gone or emptied since: the client's own run says so in its own words,
+        # and the server stops, letting the files go.
         from search.indexer import holds_index
 
         try:
-            return holds_index(os.listdir(self.index_dir))
+            held = holds_index(os.listdir(self.index_dir))
         except OSError:
-            return False
+            held = False
+        self._stopping = self._stopping or not held
+        return held
 
     def run(self, request: Request) -> tuple[int, bytes, bytes]:
         """Run ``search <argv>`` as the client would: exit status, stdout, stderr."""
@@ -545,7 +620,14 @@ def _take_lock(path: str) -> int | None:
     written in it; None when another process holds it."""
     import fcntl
 
-    lock = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        lock = os.open(path, flags, 0o600)
+    except OSError as exc:  # a link, a folder: something else than a lock file
+        raise ServeError(f"cannot take the lock {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(lock).st_mode):  # a pipe, a device
+        os.close(lock)
+        raise ServeError(f"cannot take the lock {path}: not a file")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -562,10 +644,12 @@ def _holder(path: str) -> int | None:
     import fcntl
 
     try:
-        lock = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        lock = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(lock).st_mode):
+            return None  # no server could take it
         fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         written = os.read(lock, 32).strip()
