@@ -289,11 +289,11 @@ def start_in_background(argv: list[str]) -> None:
         pass  # the command was answered; only the next one runs itself too
 
 
-# `search serve` in a Python that imports nothing from its working folder.
+# `search serve` in a Python that imports nothing from its working folder ("" on the path).
 _SERVER = [
     sys.executable,
     "-c",
-    "import sys; del sys.path[0]; from search.launch import main; main()",
+    "import sys; sys.path = [p for p in sys.path if p]; from search.launch import main; main()",
     "serve",
 ]
 

@@ -425,7 +425,9 @@ def test_a_query_that_ran_itself_starts_a_server_for_the_next(
     monkeypatch.delenv("SEARCH_SERVE_IDLE")
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
     assert _launch(["query", "kabul", "--index", str(index_dir)], monkeypatch) == 0
-    code = "import sys; del sys.path[0]; from search.launch import main; main()"
+    code = (
+        "import sys; sys.path = [p for p in sys.path if p]; from search.launch import main; main()"
+    )
     command = [sys.executable, "-c", code, "serve", "--index", str(index_dir.resolve())]
     [(args, options)] = spawned
     assert args == [*command, "--idle", "5"]
