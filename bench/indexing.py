@@ -180,6 +180,12 @@ def main() -> None:
         print(json.dumps(_peak_mb()))
         return
     work = Path(args.work)
+    # Byte-compiled first, as `pip install` leaves it: an editable install under
+    # PYTHONDONTWRITEBYTECODE would otherwise compile every module in every process.
+    import search
+
+    package = str(Path(search.__file__).parent)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
     results = {}
     for scale in args.scale:
         folder = work / f"reuters-x{scale}"
