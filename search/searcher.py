@@ -120,20 +120,31 @@ class Searcher:
             raise ValueError("this Searcher is closed")
         current = getattr(self._local, "searcher", None)
         if current is None:
-            opened = _retried(lambda: self._ix.searcher(weighting=make_weighting()), self.index_dir)
-            current = _lengths_in_memory(opened)
+            current = self._opened()
         elif not current.up_to_date():
             fresh = _lengths_in_memory(_refreshed(self._ix, current, self.index_dir))
             _close_replaced(current, fresh)
             with self._lock:
                 self._open.remove(current)
             current = fresh
+        elif _toc_identity(self.index_dir, current) != self._local.toc:
+            # Another index put in this one's place, at the same generation: `rm -rf index`
+            # and `search index` again, or a folder moved here. Nothing of it is reused.
+            with self._lock:
+                self._open.remove(current)
+            current.close()
+            current = self._opened()
         else:
             return current
         with self._lock:
             self._open.append(current)
         self._local.searcher = current
+        self._local.toc = _toc_identity(self.index_dir, current)
         return current
+
+    def _opened(self):
+        opened = _retried(lambda: self._ix.searcher(weighting=make_weighting()), self.index_dir)
+        return _lengths_in_memory(opened)
 
     def _allowed(self, engine, restriction: wq.Query | None):
         """The document numbers of ``engine`` that ``restriction`` lets through.
@@ -324,6 +335,17 @@ def _lengths_in_memory(engine):
         if perdoc is not None:
             lengths_in_memory(perdoc)
     return engine
+
+
+def _toc_identity(index_dir: str, engine) -> tuple[int, int, int] | None:
+    """The device, inode and modification time of the table of contents ``engine`` reads
+    (None when it is gone): written once, it changes only with the index it belongs to."""
+    name = f"_MAIN_{engine.reader().generation()}.toc"  # as _open_index finds it
+    try:
+        info = os.stat(os.path.join(index_dir, name))
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_mtime_ns
 
 
 def _refreshed(ix, current, index_dir: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import threading
 from pathlib import Path
 
@@ -392,6 +393,27 @@ def test_stats_dates_are_those_of_live_articles(tmp_path: Path) -> None:
             indexer.delete(["middle", "later"])
         info = searcher.stats()
         assert (info.articles, info.first_date, info.last_date) == (1, None, None)
+
+
+@pytest.mark.parametrize("how", ["removed and made again", "moved in its place"])
+def test_a_searcher_reads_the_index_put_in_its_place(tmp_path: Path, how: str) -> None:
+    index = tmp_path / "index"
+    with Indexer(index) as indexer:
+        indexer.add([Article(id="old", title="Flood warning", body="Rivers rise.")])
+    with Searcher(index) as searcher:
+        assert [hit.id for hit in searcher.search("flood").hits] == ["old"]
+        other = tmp_path / "other"
+        with Indexer(other) as indexer:  # the same generation as the first
+            indexer.add([Article(id="new", title="Flood relief", body="Boats arrive.")])
+        if how == "moved in its place":
+            index.rename(tmp_path / "previous")
+            other.rename(index)
+        else:
+            shutil.rmtree(index)
+            with Indexer(index) as indexer:
+                indexer.add([Article(id="new", title="Flood relief", body="Boats arrive.")])
+        assert [hit.id for hit in searcher.search("flood").hits] == ["new"]
+        assert searcher.stats().articles == 1
 
 
 def test_searcher_sees_new_commits_and_serves_threads(tmp_path: Path) -> None:
