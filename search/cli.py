@@ -13,6 +13,7 @@ import datetime as dt
 import errno
 import io
 import json
+import math
 import os
 import signal
 import sys
@@ -107,6 +108,12 @@ def _fail(message: str) -> None:
 
 def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _a_number(value: float | None) -> float | None:
+    if value is not None and math.isnan(value):  # FloatRange lets "nan" through
+        raise click.BadParameter("nan is not a number")
+    return value
 
 
 def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -741,6 +748,7 @@ def _file_kinds(report: search.CheckReport) -> list[tuple[str, tuple[str, ...]]]
 @click.option(
     "--idle",
     type=click.FloatRange(min=0, min_open=True, max=MAX_IDLE_MINUTES),
+    callback=lambda ctx, param, value: _a_number(value),
     help="Stop after this many minutes without a query.  [default: never]",
 )
 @click.option("--stop", is_flag=True, help="Stop the server answering for the index.")

@@ -11,6 +11,17 @@ import sys
 
 
 def main() -> None:
+    try:
+        _run()
+    except KeyboardInterrupt:
+        # Ctrl-C before a command took over (while it loads) or while a served command's
+        # output is written: said as a command says it.
+        if sys.stderr is not None:
+            print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def _run() -> None:
     from search.serve import ask, start_in_background
 
     argv = sys.argv[1:]

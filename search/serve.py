@@ -11,11 +11,12 @@ whenever no server answers, the command runs itself as before, and then
 :func:`start_in_background` starts a server for the next command, which stops after
 ``SEARCH_SERVE_IDLE`` minutes without one (:data:`IDLE_MINUTES` by default; 0 starts none).
 
-The wire format, one request and one reply per connection: the client sends its fields
-separated by NUL bytes (which no argument, folder or variable can hold) and shuts its side
-down; the server replies a line, ``<exit status> <stdout length> <stderr length>``, and those
-bytes, or the line ``-`` when it does not answer. JSON would cost the client more to import
-than the rest of what it runs.
+The wire format, one request and one reply per connection: the server greets a client it
+takes up with a ``+``; the client sends its fields separated by NUL bytes (which no
+argument, folder or variable can hold) and shuts its side down; the server replies a line,
+``<exit status> <stdout length> <stderr length>``, and those bytes, or the line ``-`` when
+it does not answer. JSON would cost the client more to import than the rest of what it
+runs.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 # Bumped when a request or a reply changes shape: a server of another version is not asked.
-PROTOCOL = 2
+PROTOCOL = 3
 # The client's variables a command reads: the index to open, and the time zone "search
 # stats" prints its last update in.
 FORWARDED = ("SEARCH_INDEX", "TZ")
@@ -63,9 +64,15 @@ IDLE_VARIABLE = "SEARCH_SERVE_IDLE"
 # A year: the longest wait a socket's timeout takes everywhere.
 MAX_IDLE_MINUTES = 525_600.0
 _CONNECT_SECONDS = 1.0
+# How long a client waits for a server to take it up: one busy with a long command, or
+# stopped (Ctrl-Z), leaves the client to run the command itself.
+_GREETING_SECONDS = 1.0
+_GREETING = b"+"
 # How long a server waits on a client sending its request or reading its reply: a client
 # stopped (Ctrl-Z) must not hold up the others, and runs the command itself once resumed.
 _CLIENT_SECONDS = 2.0
+# How often a waiting server looks whether its index is still there, or it was stopped.
+_LOOK_SECONDS = 5.0
 # How long `search serve --stop` waits for a server to give its socket up.
 _STOP_SECONDS = 10.0
 # A query answered later than this is run again by the client itself.
@@ -282,28 +289,25 @@ def start_in_background(argv: list[str]) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd="/",  # no folder of the user's is kept busy
-            env=_server_environment(),
             start_new_session=True,
         )
     except OSError:
         pass  # the command was answered; only the next one runs itself too
 
 
-# `search serve` in a Python that imports nothing from its working folder ("" on the path).
+# `search serve` run by the Python of the client, with nothing imported from its working
+# folder ("" on the path), and this copy of news-search: its folder put first on the path
+# unless there already (an installed copy's site-packages stays after the standard
+# library). The comment names it in `ps`.
 _SERVER = [
     sys.executable,
     "-c",
-    "import sys; sys.path = [p for p in sys.path if p]; from search.launch import main; main()",
+    "import os, sys; root = sys.argv.pop(1); sys.path = [p for p in sys.path if p]; "
+    "sys.path[:0] = [] if root in map(os.path.abspath, sys.path) else [root]; "
+    "from search.launch import main; main()  # search serve",
+    os.path.dirname(_PACKAGE),
     "serve",
 ]
-
-
-def _server_environment() -> dict[str, str]:
-    """The client's variables, with this copy of news-search first on the import path:
-    the server runs the client's code, installed or not."""
-    root = os.path.dirname(_PACKAGE)
-    path = os.environ.get("PYTHONPATH")
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([root, path]) if path else root)
 
 
 def _idle_minutes() -> float | None:
@@ -394,6 +398,9 @@ def _exchange(path: str, request: bytes) -> tuple[int | None, bytes, bytes]:
     try:
         client.settimeout(_CONNECT_SECONDS)
         client.connect(path)
+        client.settimeout(_GREETING_SECONDS)
+        if client.recv(1) != _GREETING:
+            raise ValueError("not greeted")
         client.settimeout(_REPLY_SECONDS)
         client.sendall(request)
         client.shutdown(_socket.SHUT_WR)
@@ -425,7 +432,12 @@ def _read_all(connection: Any, limit: int | None = None) -> bytes:
 
 class QueryServer:
     """Answers the commands of :data:`SERVED_COMMANDS` for the index at ``index_dir``
-    until :meth:`stop`, an interrupt, or ``idle`` seconds without a request.
+    until :meth:`stop`, an interrupt, ``idle`` seconds without a request, or its index
+    is gone.
+
+    Each command runs in this process, which takes the client's working folder,
+    variables and output streams while it does: a server wants a process of its own
+    (``search serve``).
 
     Raises :class:`~search.errors.ServeError` when another server answers for the index,
     the socket's folder is not private or the system has no Unix sockets, and
@@ -446,6 +458,8 @@ class QueryServer:
         import threading  # here: a client needs none
 
         self._closing = threading.Lock()
+        # Held while a request is answered: close() waits for it before closing the index.
+        self._answering = threading.RLock()
         self._stopping = False
         self._code = _code_stamp()
 
@@ -470,17 +484,17 @@ class QueryServer:
                 raise ServeError(f"a server already answers for {self.index_dir}")
             if warm:
                 self.warm()
-            if os.path.lexists(self.socket_path):
-                os.unlink(self.socket_path)  # left by a server that was killed
             import socket
 
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
+                if os.path.lexists(self.socket_path):
+                    os.unlink(self.socket_path)  # left by a server that was killed
                 listener.bind(self.socket_path)
                 listener.listen(16)
-            except OSError:
+            except OSError as exc:  # a folder in the socket's place, say
                 listener.close()
-                raise
+                raise ServeError(f"cannot listen on {self.socket_path}: {exc.strerror}") from None
         except BaseException:
             self._let_lock_go()
             raise
@@ -494,40 +508,51 @@ class QueryServer:
             self.run(request)
 
     def serve(self, idle: float | None = None) -> None:
-        """Answer requests one at a time until stopped or idle for ``idle`` seconds."""
+        """Answer requests one at a time until stopped, idle for ``idle`` seconds, or
+        the index is gone (looked at every few seconds: its files are let go)."""
         if self._listener is None:
             self.listen()
         listener = self._listener
         assert listener is not None
+        quiet_since = time.monotonic()
         try:
             while not self._stopping:
+                left = None if idle is None else quiet_since + idle - time.monotonic()
+                if left is not None and left <= 0:
+                    return
                 try:
-                    listener.settimeout(idle)
+                    listener.settimeout(_LOOK_SECONDS if left is None else min(left, _LOOK_SECONDS))
                     connection, _ = listener.accept()
                 except TimeoutError:
-                    return
+                    if (left is not None and left <= _LOOK_SECONDS) or not self._index_held():
+                        return
+                    continue
                 except OSError:
-                    if self._stopping:  # close() took the socket away under accept()
+                    if self._stopping:  # stop() shut the socket down under accept()
                         return
                     raise
-                with connection:
+                with connection, self._answering:
                     if not self._stopping:
                         self._answer(connection)
+                quiet_since = time.monotonic()
         finally:
             self._stop_listening()  # a client coming later runs the command itself
 
     def stop(self) -> None:
         """Make :meth:`serve` return (from another thread or a signal handler)."""
         self._stopping = True
-        # Closing the socket does not wake a thread blocked in accept(); a connection does.
+        # Closing the socket does not wake a thread waiting in accept(); a connection does
+        # (and if the socket's file was removed, the next look at the index, in seconds).
         if self._listener is not None:
             _answers(self.socket_path)
 
     def close(self) -> None:
-        """Stop, give the socket up and close the index."""
+        """Stop, give the socket up and close the index, once a request being answered
+        (in another thread) is."""
         self.stop()
-        self._stop_listening()
-        self.searcher.close()
+        with self._answering:
+            self._stop_listening()
+            self.searcher.close()
 
     def _stop_listening(self) -> None:
         # Called by serve() as it returns and by close(), maybe from two threads at once.
@@ -548,6 +573,7 @@ class QueryServer:
         connection.settimeout(_CLIENT_SECONDS)
         request, code = None, 0
         try:
+            connection.sendall(_GREETING)
             data = _read_all(connection, _MAX_REQUEST_BYTES)
             if _code_stamp() != self._code:
                 # news-search was upgraded or edited (its requests may have changed
@@ -573,14 +599,17 @@ class QueryServer:
             return False
         # An index gone or emptied since: the client's own run says so in its own words,
         # and the server stops, letting the files go.
+        held = self._index_held()
+        self._stopping = self._stopping or not held
+        return held
+
+    def _index_held(self) -> bool:
         from search.indexer import holds_index
 
         try:
-            held = holds_index(os.listdir(self.index_dir))
+            return holds_index(os.listdir(self.index_dir))
         except OSError:
-            held = False
-        self._stopping = self._stopping or not held
-        return held
+            return False
 
     def run(self, request: Request) -> tuple[int, bytes, bytes]:
         """Run ``search <argv>`` as the client would: exit status, stdout, stderr."""

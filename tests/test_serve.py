@@ -226,8 +226,8 @@ def test_a_request_of_another_protocol_or_none_is_not_answered(
             client.connect(served.server.socket_path)
             client.sendall(data)
             client.shutdown(socket.SHUT_WR)
-            replies.append(client.recv(1000))
-    assert replies == [b"-\n", b""]
+            replies.append(serve._read_all(client))
+    assert replies == [b"+-\n", b"+"]  # greeted, then not answered
     assert served.answered == 0
 
 
@@ -423,17 +423,11 @@ def test_a_query_that_ran_itself_starts_a_server_for_the_next(
     index_dir: Path, runtime: Path, spawned: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SEARCH_SERVE_IDLE")
-    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
     assert _launch(["query", "kabul", "--index", str(index_dir)], monkeypatch) == 0
-    code = (
-        "import sys; sys.path = [p for p in sys.path if p]; from search.launch import main; main()"
-    )
-    command = [sys.executable, "-c", code, "serve", "--index", str(index_dir.resolve())]
     [(args, options)] = spawned
-    assert args == [*command, "--idle", "5"]
-    # This very copy of news-search, whatever the server's folder holds.
     package_root = str(Path(serve.__file__).resolve().parent.parent)
-    assert options.pop("env") == {**os.environ, "PYTHONPATH": f"{package_root}:/elsewhere"}
+    assert args[:2] == [sys.executable, "-c"] and "# search serve" in args[2]  # for ps
+    assert args[3:] == [package_root, "serve", "--index", str(index_dir.resolve()), "--idle", "5"]
     assert options == {
         "stdin": subprocess.DEVNULL,
         "stdout": subprocess.DEVNULL,
@@ -441,6 +435,19 @@ def test_a_query_that_ran_itself_starts_a_server_for_the_next(
         "cwd": "/",
         "start_new_session": True,
     }
+
+
+def test_a_started_server_runs_the_copy_of_news_search_it_is_given(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    (copy / "search").mkdir(parents=True)
+    (copy / "search" / "__init__.py").write_text("")
+    (copy / "search" / "launch.py").write_text(
+        f"import sys\ndef main():\n    print(sys.argv[1:], sys.path.index({str(copy)!r}))\n"
+    )
+    command = [*serve._SERVER[:3], str(copy), "serve", "--idle", "5"]
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    ran = subprocess.run(command, capture_output=True, text=True, cwd="/", env=env, check=True)
+    assert ran.stdout == "['serve', '--idle', '5'] 0\n"  # first on the path, not in argv
 
 
 @pytest.mark.parametrize(
@@ -602,7 +609,7 @@ def test_a_changed_server_stops_whatever_protocol_it_is_asked_in(
         client.connect(served.server.socket_path)
         client.sendall(b"99\0search\0/\0utf-8\0000\0000\0query\0kabul")
         client.shutdown(socket.SHUT_WR)
-        assert client.recv(100) == b"-\n"
+        assert serve._read_all(client) == b"+-\n"
     served.thread.join(timeout=10)
     assert not served.thread.is_alive()
 
@@ -743,3 +750,96 @@ def test_something_else_at_the_lock_is_said_plainly(
 def test_the_last_index_option_counts_as_for_click() -> None:
     argv = ["query", "kabul", "--index", "first", "--index=second", "--", "--index", "x"]
     assert serve._index_of(argv) == "second"
+
+
+def test_ctrl_c_while_a_command_loads_is_said_as_the_command_says_it(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from search import launch
+
+    def interrupted(argv: list[str]) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serve, "ask", interrupted)
+    monkeypatch.setattr(sys, "argv", ["search", "query", "kabul"])
+    with pytest.raises(SystemExit) as done:
+        launch.main()
+    assert done.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_an_idle_time_that_is_no_number_is_a_usage_error(index_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--index", str(index_dir), "--idle", "nan"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--idle': nan is not a number" in result.stderr
+
+
+def test_a_folder_in_the_sockets_place_is_said_plainly(index_dir: Path, runtime: Path) -> None:
+    with QueryServer(str(index_dir)) as server:
+        Path(server.socket_path).parent.mkdir(mode=0o700)
+        Path(server.socket_path).mkdir()
+        with pytest.raises(ServeError, match=f"^cannot listen on {server.socket_path}: "):
+            server.listen()
+        assert serve._holder(server.socket_path + ".lock") is None  # let go
+
+
+def test_a_waiting_server_stops_once_its_index_is_gone(
+    built: tuple[Path, Path], tmp_path: Path, runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "_LOOK_SECONDS", 0.1)
+    index_dir = Path(shutil.copytree(built[1], tmp_path / "index"))
+    running = Running(index_dir)
+    try:
+        shutil.rmtree(index_dir)  # and no query comes
+        running.thread.join(timeout=10)
+        assert not running.thread.is_alive()
+        assert not os.path.exists(running.server.socket_path)
+    finally:
+        running.close()
+
+
+def test_closing_a_server_waits_for_the_request_it_answers(
+    served: Running, index_dir: Path
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+    run = served.server.run
+
+    def slow(request: Request) -> tuple[int, bytes, bytes]:
+        entered.set()
+        release.wait(10)
+        return run(request)
+
+    served.server.run = slow  # type: ignore[method-assign]
+    replies: list[int | None] = []
+    client = threading.Thread(
+        target=lambda: replies.append(ask(["query", "kabul", "--index", str(index_dir)]))
+    )
+    client.start()
+    assert entered.wait(10)
+    closing = threading.Thread(target=served.server.close)
+    closing.start()
+    closing.join(timeout=0.5)
+    assert closing.is_alive()  # waiting for the answer
+    release.set()
+    closing.join(timeout=10)
+    client.join(timeout=10)
+    assert replies == [0]
+
+
+def test_a_server_that_does_not_take_a_client_up_is_not_waited_for(
+    index_dir: Path, runtime: Path
+) -> None:
+    # Stopped (Ctrl-Z), or busy with a long command: the client runs the command itself.
+    path = socket_path(str(index_dir))
+    assert path is not None
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stalled:
+        stalled.bind(path)
+        stalled.listen(16)  # and never accepts
+        started = time.monotonic()
+        assert ask(["query", "kabul", "--index", str(index_dir)]) is None
+        assert time.monotonic() - started < 5
