@@ -1143,7 +1143,9 @@ def test_check_finds_the_damage_that_reads_meet(index_dir: Path, tmp_path: Path)
     assert check_index(sound, files=False).healthy
     rng = random.Random(11)
     found: Counter[tuple[bool, bool]] = Counter()
-    for trial in range(30):
+    # A run of bytes damaged where one of these reads meets it: about 1 copy in 14, where
+    # the index lies decides (its paths and times). 100 copies hold one but 1 time in 1,500.
+    for trial in range(100):
         copy = damaged_copy(index_dir, tmp_path / str(trial), rng, spots=1)
         met = False
         with Searcher(copy) as searcher:
@@ -1156,7 +1158,7 @@ def test_check_finds_the_damage_that_reads_meet(index_dir: Path, tmp_path: Path)
                     pass
         found[met, check_index(copy, files=False).damaged] += 1
     assert found[True, False] == 0, found
-    assert found[False, False] <= 6, found
+    assert found[False, False] <= 12, found
     assert found[True, True] > 0 and found[False, True] > 0, found
 
 
