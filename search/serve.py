@@ -71,7 +71,8 @@ _GREETING = b"+"
 # How long a server waits on a client sending its request or reading its reply: a client
 # stopped (Ctrl-Z) must not hold up the others, and runs the command itself once resumed.
 _CLIENT_SECONDS = 2.0
-# How often a waiting server looks whether its index is still there, or it was stopped.
+# How often a waiting server looks whether it was stopped, its index is still there and
+# its code unchanged.
 _LOOK_SECONDS = 5.0
 # How long `search serve --stop` waits for a server to give its socket up.
 _STOP_SECONDS = 10.0
@@ -509,7 +510,8 @@ class QueryServer:
 
     def serve(self, idle: float | None = None) -> None:
         """Answer requests one at a time until stopped, idle for ``idle`` seconds, or
-        the index is gone (looked at every few seconds: its files are let go)."""
+        the index or this code is gone (looked at every few seconds: the files are let
+        go)."""
         if self._listener is None:
             self.listen()
         listener = self._listener
@@ -524,7 +526,7 @@ class QueryServer:
                     listener.settimeout(_LOOK_SECONDS if left is None else min(left, _LOOK_SECONDS))
                     connection, _ = listener.accept()
                 except TimeoutError:
-                    if (left is not None and left <= _LOOK_SECONDS) or not self._index_held():
+                    if (left is not None and left <= _LOOK_SECONDS) or self._outlived():
                         return
                     continue
                 except OSError:
@@ -602,6 +604,10 @@ class QueryServer:
         held = self._index_held()
         self._stopping = self._stopping or not held
         return held
+
+    def _outlived(self) -> bool:
+        """Whether the index is gone, or news-search was upgraded or removed, since."""
+        return not self._index_held() or _code_stamp() != self._code
 
     def _index_held(self) -> bool:
         from search.indexer import holds_index

@@ -843,3 +843,17 @@ def test_a_server_that_does_not_take_a_client_up_is_not_waited_for(
         started = time.monotonic()
         assert ask(["query", "kabul", "--index", str(index_dir)]) is None
         assert time.monotonic() - started < 5
+
+
+def test_a_waiting_server_stops_once_its_code_changed(
+    index_dir: Path, runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "_LOOK_SECONDS", 0.1)
+    running = Running(index_dir)
+    try:
+        monkeypatch.setattr(serve, "_code_stamp", list)  # uninstalled; and no query comes
+        running.thread.join(timeout=10)
+        assert not running.thread.is_alive()
+        assert not os.path.exists(running.server.socket_path)
+    finally:
+        running.close()
