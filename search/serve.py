@@ -530,7 +530,7 @@ class QueryServer:
                         return
                     continue
                 except OSError:
-                    if self._stopping:  # stop() shut the socket down under accept()
+                    if self._stopping:  # close() took the socket away under accept()
                         return
                     raise
                 with connection, self._answering:
@@ -697,9 +697,8 @@ def _holder(path: str) -> int | None:
 def _code_stamp() -> list[tuple[str, int, int]]:
     """Each module file of this package with its modification time and size (a file
     removed meanwhile is left out: the stamp differs all the same)."""
-    package = os.path.dirname(os.path.abspath(__file__))
     stamp = []
-    for folder, subfolders, names in os.walk(package):
+    for folder, subfolders, names in os.walk(_PACKAGE):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
         for name in sorted(name for name in names if name.endswith(".py")):
             path = os.path.join(folder, name)
