@@ -75,6 +75,14 @@ def _search(args: list[str], runtime: Path) -> subprocess.CompletedProcess[bytes
     return subprocess.run([*SEARCH, *args], capture_output=True, env=env, timeout=60, check=False)
 
 
+def _serve_process(index_dir: Path, runtime: Path) -> subprocess.Popen[bytes]:
+    """`search serve` for ``index_dir`` in a process of its own, its stderr to read."""
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    return subprocess.Popen(
+        [*SEARCH, "serve", "--index", str(index_dir)], stderr=subprocess.PIPE, env=env
+    )
+
+
 def _without_timing(output: bytes) -> bytes:
     return b"".join(line for line in output.splitlines(True) if b'"elapsed":' not in line)
 
@@ -253,10 +261,7 @@ def test_an_index_removed_under_a_server_is_reported_by_the_command(
 
 
 def test_serve_command_answers_until_terminated(index_dir: Path, runtime: Path) -> None:
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
-    server = subprocess.Popen(
-        [*SEARCH, "serve", "--index", str(index_dir)], stderr=subprocess.PIPE, env=env
-    )
+    server = _serve_process(index_dir, runtime)
     assert server.stderr is not None
     try:
         line = server.stderr.readline()
@@ -532,10 +537,7 @@ def test_the_code_stamp_covers_the_package() -> None:
 
 
 def test_serve_stop_stops_the_server_of_the_index(index_dir: Path, runtime: Path) -> None:
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
-    server = subprocess.Popen(
-        [*SEARCH, "serve", "--index", str(index_dir)], stderr=subprocess.PIPE, env=env
-    )
+    server = _serve_process(index_dir, runtime)
     assert server.stderr is not None
     try:
         assert server.stderr.readline().startswith(b"answering queries on ")
