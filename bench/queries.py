@@ -4,7 +4,8 @@ plain Whoosh on an index of the same articles.
 The mix (225 queries, seeded) is drawn from the corpus itself: single words of varied
 frequency, two words with AND and with OR, two-word phrases, a word in the title, words
 within a date range, words sorted by date, and three words typed as they come in a
-story ("text": the shape of most typed queries). Each query is run once to warm up, then
+story ("text": the shape of most typed queries). A date range is the month of an
+article drawn at random, so it holds articles as a user's range would. Each query is run once to warm up, then
 timed ``--repeat`` times, the product and plain Whoosh taking turns; its median is the
 query's time. The product's top 10 for each
 query is compared with the ids saved by an earlier run (``--expect``), so an
@@ -49,12 +50,15 @@ _WORD = re.compile(r"[a-z]{4,}")
 def make_mix(corpus: Path, seed: int = 5) -> list[dict]:
     """Return the query mix: dicts with ``kind``, ``text`` and optional date bounds."""
     counts: collections.Counter[str] = collections.Counter()
-    bodies = []
+    bodies, months = [], []
     for path in sorted(corpus.rglob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
-            body = json.loads(line)["body"].lower()
+            record = json.loads(line)
+            body = record["body"].lower()
             bodies.append(body)
             counts.update(set(_WORD.findall(body)))
+            if record["date"]:
+                months.append(record["date"][:7])
     rng = random.Random(seed)
     # Ties in alphabetical order: counting sets would otherwise order them by string
     # hashes, which differ from one process to the next, and so would the mix.
@@ -64,11 +68,13 @@ def make_mix(corpus: Path, seed: int = 5) -> list[dict]:
     mix = []
     for kind in KINDS:
         for _ in range(PER_KIND[kind]):
-            mix.append(_query(kind, rng, pool, bodies))
+            mix.append(_query(kind, rng, pool, bodies, months))
     return mix
 
 
-def _query(kind: str, rng: random.Random, pool: list[str], bodies: list[str]) -> dict:
+def _query(
+    kind: str, rng: random.Random, pool: list[str], bodies: list[str], months: list[str]
+) -> dict:
     a, b = rng.choice(pool), rng.choice(pool)
     if kind in ("phrase", "text"):
         size = 2 if kind == "phrase" else 3
@@ -79,8 +85,8 @@ def _query(kind: str, rng: random.Random, pool: list[str], bodies: list[str]) ->
         typed = " ".join(words[at : at + size])
         return {"kind": kind, "text": f'"{typed}"' if kind == "phrase" else typed}
     if kind == "dates":
-        month = rng.randrange(3, 10)
-        return {"kind": kind, "text": a, "since": f"1987-{month:02d}", "until": f"1987-{month:02d}"}
+        month = rng.choice(months)  # as often as articles were written in it
+        return {"kind": kind, "text": a, "since": month, "until": month}
     text = {"and": f"{a} AND {b}", "or": f"{a} OR {b}", "field": f"title:{a}"}.get(kind, a)
     return {"kind": kind, "text": text}
 
