@@ -18,6 +18,7 @@ import pytest
 from whoosh.filedb.filestore import FileStorage
 
 import search.indexer as indexer_module
+import search.searcher as searcher_module
 from search import Article, Indexer, Searcher
 
 # Words that make each article's body its own, so no two are folded as copies.
@@ -85,6 +86,20 @@ def test_empty_date_filter_finds_nothing(index_dir: Path) -> None:
             results = searcher.search("oil", since="2020-01", until="2020-12")
             assert (results.total, results.hits) == (0, ())
         assert searcher.timeline("oil", since="2020-01", until="2020-12").total == 0
+
+
+def test_a_range_without_articles_reads_no_postings(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unexpected(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read for a range that holds no article")
+
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("oil OR prics", since="2021-03").total == 40
+        monkeypatch.setattr(searcher_module, "document_scores", unexpected)
+        monkeypatch.setattr(searcher_module, "respellings", unexpected)
+        results = searcher.search("oil OR prics", since="2020-01", until="2020-12")
+    assert (results.total, results.hits, results.suggestion) == (0, (), None)
 
 
 def test_date_filters_see_new_commits(index_dir: Path) -> None:
@@ -184,7 +199,6 @@ def test_lengths_read_once_give_the_same_index(
 def test_field_lengths_from_memory_equal_whooshs(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import search.searcher as searcher_module
 
     queries = ["oil", "oil prices", "report OR prices", "title:report"]
 
@@ -224,7 +238,6 @@ def wordy_story(n: int) -> Article:
 def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, segments: int
 ) -> None:
-    import search.searcher as searcher_module
 
     with Indexer(tmp_path / "ix") as indexer:
         if segments == 1:
@@ -294,7 +307,6 @@ def test_an_and_of_clauses_of_one_size_adds_up_as_whooshs_matchers(
     # Clauses of equal estimated size tie in Whoosh's tree of intersections, and its
     # matchers, equal to any of their class, keep their order there: the sums must be
     # built in the same tree, or three clauses differ in the last bit.
-    import search.searcher as searcher_module
 
     rng = random.Random(1)
     words = "kabul airport oil prices cash energy market rally bank rate cut doe".split()
@@ -327,7 +339,6 @@ def test_sorting_by_date_orders_as_whooshs_sorting_collector(
 ) -> None:
     """Many matches are taken walking every document in date order; few, from a heap.
     Both order as Whoosh does: by date, the undated last, equal dates by number."""
-    import search.searcher as searcher_module
 
     with Indexer(tmp_path / "ix") as indexer:
         indexer.add(
@@ -367,7 +378,6 @@ def test_a_rare_word_reads_only_the_blocks_of_a_common_one_that_may_hold_it(
     """'common rare': the few stories with "rare" are looked up in the blocks of
     "common" (every story, five blocks) that may hold them; the scores, totals and
     order are Whoosh's, deleted stories left out."""
-    import search.searcher as searcher_module
 
     with Indexer(tmp_path / "ix") as indexer:
         indexer.add(
@@ -488,7 +498,6 @@ def test_which_queries_are_scored_a_word_at_a_time(
 def test_an_and_scoring_only_its_rarest_words_documents_keeps_every_idf(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import search.searcher as searcher_module
 
     # "zinc" is in five titles and one body; only the body holds "mine" too. Scored
     # for that one story, "zinc" must keep the idf of its title, as Whoosh's matchers do.
@@ -548,7 +557,6 @@ def test_searcher_files_are_read_through_memory_maps(tmp_path: Path) -> None:
 
 
 def test_equal_scores_rank_by_index_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import search.searcher as searcher_module
 
     # 80 stories, all scoring the same for "alpha OR beta": "beta" in the first forty,
     # "alpha" in the others. Scored a word at a time, the alpha stories are listed first.
