@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 
 def main() -> None:
@@ -28,6 +29,7 @@ def _run() -> None:
     code = ask(argv)
     if code is not None:
         _leave(code)
+    _import_whoosh()
     from search.cli import main as run_command
 
     try:
@@ -37,6 +39,29 @@ def _run() -> None:
             start_in_background(argv)
         raise
     start_in_background(argv)
+
+
+def _import_whoosh() -> None:
+    """Import Whoosh without the ``urllib.request`` it imports and does not use here:
+    ``whoosh.compat`` takes ``urlretrieve`` from it, and with it ``http.client``,
+    ``email`` and ``ssl``, 30 ms of a command's 150 ms start. A stand-in is in place
+    while Whoosh loads, then taken out, so a later import gets the module itself."""
+    if "urllib.request" in sys.modules:
+        return
+    stand_in = types.ModuleType("urllib.request")
+    stand_in.urlretrieve = _urlretrieve
+    sys.modules["urllib.request"] = stand_in
+    try:
+        import whoosh.compat  # noqa: F401
+    finally:
+        del sys.modules["urllib.request"]
+
+
+def _urlretrieve(*args, **kwargs):
+    """``urllib.request.urlretrieve``, imported when first called."""
+    from urllib.request import urlretrieve
+
+    return urlretrieve(*args, **kwargs)
 
 
 def _leave(code: int) -> None:
