@@ -174,9 +174,11 @@ def table(mix: list[dict], product: list[float], plain: list[float]) -> str:
         "| queries | n | plain p50 / p95 / max ms | product p50 / p95 / max ms | p50 ratio | p95 ratio |",
         "| --- | ---: | --- | --- | ---: | ---: |",
     ]
-    groups = [("all", None), *((k, k) for k in KINDS)]
+    # "all but dates": plain Whoosh's slowest queries are date-restricted, and set the
+    # p95 of all when they are counted.
+    groups = [("all", None), ("all but dates", "-dates"), *((k, k) for k in KINDS)]
     for label, kind in groups:
-        keep = [i for i, q in enumerate(mix) if kind is None or q["kind"] == kind]
+        keep = [i for i, q in enumerate(mix) if _in_group(q["kind"], kind)]
         b = summary([plain[i] for i in keep])
         p = summary([product[i] for i in keep])
         rows.append(
@@ -185,6 +187,13 @@ def table(mix: list[dict], product: list[float], plain: list[float]) -> str:
             f"{p['p50'] / b['p50']:.2f} | {p['p95'] / b['p95']:.2f} |"
         )
     return "\n".join(rows)
+
+
+def _in_group(kind: str, group: str | None) -> bool:
+    """Whether a query of ``kind`` counts in ``group``: None is all, "-kind" all but one."""
+    if group is None:
+        return True
+    return kind != group[1:] if group.startswith("-") else kind == group
 
 
 def snippet_line(with_snippets: list[float], plain: list[float]) -> str:
@@ -224,7 +233,8 @@ def main() -> None:
         f"## Queries\n\n`{command()}`; {machine()}.\n\n"
         f"{len(mix)} generated queries, warm searchers, top 10, median of {args.repeat} runs "
         f"per query, product and plain Whoosh taking turns on each query; ratio = product / "
-        f"plain Whoosh ({check}). Like plain Whoosh's, the product's runner reads "
+        f"plain Whoosh ({check}). A date range is the month of an article drawn at "
+        f"random. Like plain Whoosh's, the product's runner reads "
         f"each hit's id; snippets are made when first read.\n\n"
         + table(mix, product, plain)
         + "\n\n"
