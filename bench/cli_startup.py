@@ -7,7 +7,7 @@ answers, then starts a server in the background); the next query, answered by th
 server; and a query that runs by itself and starts none (``SEARCH_SERVE_IDLE=0``). The
 output of all is checked to be the same. All print the top 10; each is run ``--rounds``
 times, in turns, and the medians compared. Also reported: what ``import search.cli``
-costs (``-X importtime``), and how long a started server takes to answer.
+costs, alone and as the command imports it, and how long a started server takes to answer.
 The package is byte-compiled first, as ``pip install`` leaves it: an editable install
 under ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every run.
 
@@ -118,6 +118,24 @@ def import_ms(module: str) -> float:
     return float("nan")
 
 
+# How the command imports its modules: Whoosh first, without urllib.request.
+COMMAND_PRELUDE = "from search.launch import _import_whoosh; _import_whoosh(); "
+
+
+def cli_import_ms(prelude: str = "", rounds: int = 5) -> float:
+    """Wall time of ``prelude`` then ``import search.cli`` in a fresh process, in
+    milliseconds: the median of ``rounds``."""
+    code = (
+        f"import time; started = time.perf_counter(); {prelude}import search.cli; "
+        "print((time.perf_counter() - started) * 1000)"
+    )
+    command = [sys.executable, "-c", code]
+    runs = [
+        subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(rounds)
+    ]
+    return statistics.median(float(run.stdout) for run in runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", required=True, help="a product index of the corpus")
@@ -174,8 +192,10 @@ def main() -> None:
         f"{table}\n"
         f"The server answers {ms['ready']:.0f} ms (median) after the first query has "
         "returned; a query sent before runs by itself. "
-        f"`import search.cli`: {import_ms('search.cli'):.0f} ms cumulative "
-        f"(`import whoosh.index`: {import_ms('whoosh.index'):.0f} ms); "
+        f"`import search.cli`: {cli_import_ms():.0f} ms, "
+        f"{cli_import_ms(COMMAND_PRELUDE):.0f} ms as the command imports it, Whoosh "
+        "without urllib.request (medians of 5; "
+        f"`import whoosh.index`: {import_ms('whoosh.index'):.0f} ms cumulative); "
         f"`import search.serve`, all a served query imports: "
         f"{import_ms('search.serve'):.0f} ms."
     )
