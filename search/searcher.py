@@ -293,20 +293,18 @@ class Searcher:
         parsed = parse_query(text, mode=mode, strict=strict)
         restriction = _restriction(parsed, since, until, source)
         engine = self._engine()
-        found = _search(
+        total, groups = _grouped(
             engine,
             parsed.query,
-            limit=1,
-            filter=self._allowed(engine, restriction),
-            groupedby={"period": period_facet(by, _NO_DATE, dated=_dated(engine))},
+            self._allowed(engine, restriction),
+            {"period": period_facet(by, _NO_DATE, dated=_dated(engine))},
         )
-        groups = found.groups("period")
         return Timeline(
             query=text,
             by=by,
-            total=len(found),
-            periods=fill_timeline(groups, by),
-            undated=groups.get(None, 0),
+            total=total,
+            periods=fill_timeline(groups["period"], by),
+            undated=groups["period"].get(None, 0),
             warnings=parsed.warnings,
         )
 
@@ -395,7 +393,8 @@ class _DocSet(BitSet):
 
     @functools.cached_property
     def empty(self) -> bool:
-        """Whether no document is let through (a date range that holds no article)."""
+        """Whether no document is let through (a date range or a source that holds
+        no article)."""
         return not any(self.bits)
 
     def within(self, offset: int, count: int) -> frozenset[int]:
@@ -677,7 +676,7 @@ def _scored(engine, query: wq.Query, allowed: _DocSet | None) -> dict[int, float
     """The score of every match that ``allowed`` lets through, scored a word at a time
     (search.query.document_scores); None when the query needs Whoosh's matchers."""
     if allowed is not None and allowed.empty:
-        return {}  # nothing to score: reading the words' postings took up to 0.8 ms
+        return {}  # nothing let through: the words' postings need not be read
     scores = {}
     segments = engine.leaf_searchers()
     for segment, offset in segments:
@@ -866,8 +865,22 @@ def _facets(
         return {}
     dated = _dated(engine)
     groupedby = {name: facet(name, _NO_DATE, dated=dated) for name in names}
+    _, groups = _grouped(engine, query, allowed, groupedby)
+    return {name: facet_counts(name, groups[name]) for name in names}
+
+
+def _grouped(
+    engine,
+    query: wq.Query,
+    allowed: _DocSet | None,
+    groupedby: dict[str, sorting.FacetType],
+) -> tuple[int, dict[str, dict]]:
+    """How many matches ``allowed`` lets through, and their count for each value of
+    each ``groupedby`` facet."""
+    if allowed is not None and allowed.empty:
+        return 0, {name: {} for name in groupedby}  # nothing to count
     found = _search(engine, query, limit=1, filter=allowed, groupedby=groupedby)
-    return {name: facet_counts(name, found.groups(name)) for name in names}
+    return len(found), {name: found.groups(name) for name in groupedby}
 
 
 def _dated(engine) -> bool:

@@ -96,10 +96,15 @@ def test_a_range_without_articles_reads_no_postings(
 
     with Searcher(index_dir) as searcher:
         assert searcher.search("oil OR prics", since="2021-03").total == 40
-        monkeypatch.setattr(searcher_module, "document_scores", unexpected)
-        monkeypatch.setattr(searcher_module, "respellings", unexpected)
-        results = searcher.search("oil OR prics", since="2020-01", until="2020-12")
+        for name in ("document_scores", "respellings", "_search"):
+            monkeypatch.setattr(searcher_module, name, unexpected)
+        results = searcher.search(
+            "oil OR prics", since="2020-01", until="2020-12", facets=["source", "month"]
+        )
+        timeline = searcher.timeline("oil", since="2020-01", until="2020-12")
     assert (results.total, results.hits, results.suggestion) == (0, (), None)
+    assert results.facets == {"source": (), "month": ()}
+    assert (timeline.total, timeline.periods, timeline.undated) == (0, (), 0)
 
 
 def test_date_filters_see_new_commits(index_dir: Path) -> None:
@@ -199,7 +204,6 @@ def test_lengths_read_once_give_the_same_index(
 def test_field_lengths_from_memory_equal_whooshs(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     queries = ["oil", "oil prices", "report OR prices", "title:report"]
 
     def ranked() -> list[list[tuple[str, float]]]:
@@ -238,7 +242,6 @@ def wordy_story(n: int) -> Article:
 def test_scoring_a_word_at_a_time_equals_whooshs_matchers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, segments: int
 ) -> None:
-
     with Indexer(tmp_path / "ix") as indexer:
         if segments == 1:
             indexer.add(wordy_story(n) for n in range(120))
@@ -498,7 +501,6 @@ def test_which_queries_are_scored_a_word_at_a_time(
 def test_an_and_scoring_only_its_rarest_words_documents_keeps_every_idf(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     # "zinc" is in five titles and one body; only the body holds "mine" too. Scored
     # for that one story, "zinc" must keep the idf of its title, as Whoosh's matchers do.
     articles = [
@@ -557,7 +559,6 @@ def test_searcher_files_are_read_through_memory_maps(tmp_path: Path) -> None:
 
 
 def test_equal_scores_rank_by_index_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-
     # 80 stories, all scoring the same for "alpha OR beta": "beta" in the first forty,
     # "alpha" in the others. Scored a word at a time, the alpha stories are listed first.
     with Indexer(tmp_path / "ix") as indexer:
