@@ -29,7 +29,7 @@ def _run() -> None:
     code = ask(argv)
     if code is not None:
         _leave(code)
-    _import_whoosh()
+    import_whoosh()
     from search.cli import main as run_command
 
     try:
@@ -41,23 +41,30 @@ def _run() -> None:
     start_in_background(argv)
 
 
-def _import_whoosh() -> None:
+def import_whoosh() -> None:
     """Import Whoosh without the ``urllib.request`` it imports and does not use here:
     ``whoosh.compat`` takes ``urlretrieve`` from it, and with it ``http.client``,
-    ``email`` and ``ssl``, 30 ms of a command's 150 ms start. A stand-in is in place
-    while Whoosh loads, then taken out, so a later import gets the module itself."""
-    if "urllib.request" in sys.modules:
-        return
-    stand_in = types.ModuleType("urllib.request")
-    stand_in.urlretrieve = _urlretrieve
-    sys.modules["urllib.request"] = stand_in
+    ``email`` and ``ssl``, about 30 ms of a fresh command's start. A stand-in is in
+    place while Whoosh loads, then taken out, so a later import gets the module itself.
+
+    Whoosh is imported as it is when ``urllib.request`` is loaded already, or when
+    other threads run: one of them could import the stand-in.
+    """
+    import threading  # Whoosh imports it in any case
+
+    stand_in = None
+    if "urllib.request" not in sys.modules and threading.active_count() == 1:
+        stand_in = types.ModuleType("urllib.request")
+        stand_in.urlretrieve = _urlretrieve  # type: ignore[attr-defined]
+        sys.modules["urllib.request"] = stand_in
     try:
         import whoosh.compat  # noqa: F401
     finally:
-        del sys.modules["urllib.request"]
+        if stand_in is not None:
+            del sys.modules["urllib.request"]
 
 
-def _urlretrieve(*args, **kwargs):
+def _urlretrieve(*args: object, **kwargs: object) -> tuple[str, object]:
     """``urllib.request.urlretrieve``, imported when first called."""
     from urllib.request import urlretrieve
 

@@ -70,11 +70,9 @@ def served(index_dir: Path, runtime: Path) -> Iterator[Running]:
     running.close()
 
 
-def _search(
-    args: list[str], runtime: Path, *, command: list[str] = SEARCH
-) -> subprocess.CompletedProcess[bytes]:
+def _search(args: list[str], runtime: Path) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
-    return subprocess.run([*command, *args], capture_output=True, env=env, timeout=60, check=False)
+    return subprocess.run([*SEARCH, *args], capture_output=True, env=env, timeout=60, check=False)
 
 
 def _serve_process(index_dir: Path, runtime: Path) -> subprocess.Popen[bytes]:
@@ -200,38 +198,6 @@ def test_without_a_server_the_command_runs_itself(
     assert ask(argv) is None
     result = _search(argv, runtime)
     assert result.returncode == 0 and result.stdout.startswith(b"1. ")
-
-
-def test_a_command_that_runs_itself_does_not_import_urllib(index_dir: Path, runtime: Path) -> None:
-    # Whoosh imports urllib.request (30 ms of a command's start) for a function the
-    # command never calls; the process says at exit whether it was imported.
-    code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('urllib.request' in sys.modules, file=sys.stderr))\n"
-        "from search.launch import main\n"
-        "main()\n"
-    )
-    argv = ["query", "kabul", "--index", str(index_dir)]
-    result = _search(argv, runtime, command=[sys.executable, "-c", code])
-    assert result.returncode == 0 and result.stdout.startswith(b"1. ")
-    assert result.stderr.splitlines()[-1] == b"False"
-
-
-def test_urllib_request_is_whole_after_whoosh_is_imported(tmp_path: Path) -> None:
-    page = tmp_path / "page.txt"
-    page.write_text("fetched", encoding="utf-8")
-    code = (
-        "from search.launch import _import_whoosh\n"
-        "_import_whoosh()\n"
-        "import urllib.request, whoosh.compat\n"
-        "assert callable(urllib.request.urlopen)\n"
-        f"name, _ = whoosh.compat.urlretrieve({page.as_uri()!r})\n"
-        "print(open(name, encoding='utf-8').read())\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
-    )
-    assert (result.returncode, result.stdout, result.stderr) == (0, b"fetched\n", b"")
 
 
 def test_commands_that_write_or_check_are_not_sent(served: Running, index_dir: Path) -> None:
