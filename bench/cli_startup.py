@@ -110,6 +110,7 @@ def import_ms(module: str) -> float:
         capture_output=True,
         text=True,
         check=True,
+        cwd="/",  # the installed copy, not a checkout in the current folder
     ).stderr
     for line in out.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s+" + re.escape(module) + r"$", line)
@@ -119,21 +120,24 @@ def import_ms(module: str) -> float:
 
 
 # How the command imports its modules: Whoosh first, without urllib.request.
-COMMAND_PRELUDE = "from search.launch import _import_whoosh; _import_whoosh(); "
+COMMAND_PRELUDE = "from search.launch import import_whoosh; import_whoosh(); "
 
 
-def cli_import_ms(prelude: str = "", rounds: int = 5) -> float:
-    """Wall time of ``prelude`` then ``import search.cli`` in a fresh process, in
-    milliseconds: the median of ``rounds``."""
-    code = (
-        f"import time; started = time.perf_counter(); {prelude}import search.cli; "
-        "print((time.perf_counter() - started) * 1000)"
-    )
-    command = [sys.executable, "-c", code]
-    runs = [
-        subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(rounds)
-    ]
-    return statistics.median(float(run.stdout) for run in runs)
+def cli_import_ms(rounds: int = 9) -> tuple[float, float]:
+    """Wall time of ``import search.cli`` in a fresh process, in milliseconds, alone and
+    after COMMAND_PRELUDE: medians of ``rounds`` in turns."""
+    runs: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for prelude, taken in zip(("", COMMAND_PRELUDE), runs, strict=True):
+            code = (
+                f"import time; started = time.perf_counter(); {prelude}import search.cli; "
+                "print((time.perf_counter() - started) * 1000)"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
+            )
+            taken.append(float(out.stdout))
+    return statistics.median(runs[0]), statistics.median(runs[1])
 
 
 def main() -> None:
@@ -184,6 +188,7 @@ def main() -> None:
     table = "".join(
         f"| {label} | {ms[name]:.0f} | {ms[name] / ms['fts5']:.2f}x |\n" for label, name in rows
     )
+    alone, as_command = cli_import_ms()
     body = (
         f"## CLI\n\n`{command()}`; {machine()}; news-search {_install_kind()}.\n\n"
         f'Wall time of `search query "{QUERY}"` (top 10) from a fresh process, median of '
@@ -192,9 +197,8 @@ def main() -> None:
         f"{table}\n"
         f"The server answers {ms['ready']:.0f} ms (median) after the first query has "
         "returned; a query sent before runs by itself. "
-        f"`import search.cli`: {cli_import_ms():.0f} ms, "
-        f"{cli_import_ms(COMMAND_PRELUDE):.0f} ms as the command imports it, Whoosh "
-        "without urllib.request (medians of 5; "
+        f"`import search.cli`: {alone:.0f} ms, {as_command:.0f} ms as the command imports "
+        "it, Whoosh without urllib.request (medians of 9 in turns; "
         f"`import whoosh.index`: {import_ms('whoosh.index'):.0f} ms cumulative); "
         f"`import search.serve`, all a served query imports: "
         f"{import_ms('search.serve'):.0f} ms."
