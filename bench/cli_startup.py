@@ -123,7 +123,7 @@ def import_ms(module: str) -> float:
 COMMAND_PRELUDE = "from search.launch import import_whoosh; import_whoosh(); "
 
 
-def cli_import_ms(rounds: int = 9) -> tuple[float, float]:
+def cli_import_ms(rounds: int = 15) -> tuple[float, float]:
     """Wall time of ``import search.cli`` in a fresh process, in milliseconds, alone and
     after COMMAND_PRELUDE: medians of ``rounds`` in turns."""
     runs: tuple[list[float], list[float]] = ([], [])
@@ -198,7 +198,7 @@ def main() -> None:
         f"The server answers {ms['ready']:.0f} ms (median) after the first query has "
         "returned; a query sent before runs by itself. "
         f"`import search.cli`: {alone:.0f} ms, {as_command:.0f} ms as the command imports "
-        "it, Whoosh without urllib.request (medians of 9 in turns; "
+        "it, Whoosh without urllib.request (medians of 15 in turns; "
         f"`import whoosh.index`: {import_ms('whoosh.index'):.0f} ms cumulative); "
         f"`import search.serve`, all a served query imports: "
         f"{import_ms('search.serve'):.0f} ms."
