@@ -51,6 +51,7 @@ from search.schema import (
     DEFAULT_FIELD_BOOSTS,
     FIELD_ALIASES,
     QUERY_STOP_WORDS,
+    DateField,
     DFRScorer,
     added_in_order,
     build_schema,
@@ -200,7 +201,32 @@ def date_filter_query(start: dt.datetime | None, end: dt.datetime | None) -> wq.
     """
     if start is None and end is None:
         return wq.Every()
-    return wq.DateRange(DATE_FIELD, start, end, startexcl=False, endexcl=end is not None)
+    return _DateRange(DATE_FIELD, start, end, startexcl=False, endexcl=end is not None)
+
+
+class _DateRange(wq.DateRange):
+    """A DateRange matched by the words of the precisions its index holds dates at
+    (:class:`~search.schema.DateField`); an index written before those holds Whoosh's
+    own, and is matched as Whoosh does."""
+
+    def _compile_query(self, ixreader) -> wq.Query:
+        field = ixreader.schema[self.fieldname]
+        if not isinstance(field, DateField):
+            return super()._compile_query(ixreader)
+        start, end = 0, (1 << field.bits) - 1  # an open end: every number
+        if self.start is not None:
+            start = field.sortable(self.start) + self.startexcl
+        if self.end is not None:
+            end = field.sortable(self.end) - self.endexcl
+        if start > end:
+            return wq.NullQuery
+        words = [
+            wq.Term(self.fieldname, first) if first == last else
+            wq.TermRange(self.fieldname, first, last)
+            for first, last in field.ranges(start, end)
+        ]  # fmt: skip
+        query = words[0] if len(words) == 1 else wq.Or(words, boost=self.boost)
+        return wq.ConstantScoreQuery(query, self.boost) if self.constantscore else query
 
 
 def _format_date(value: dt.datetime | None) -> str:

@@ -540,6 +540,62 @@ def test_date_columns_read_at_once_equal_whooshs_reader(tmp_path: Path) -> None:
     assert values[0] < values[1]
 
 
+def _dated_index(path: Path, times: list[dt.datetime]) -> Path:
+    with Indexer(path) as indexer:
+        indexer.add(
+            Article(id=f"d{n}", title="dated", body=f"d{n}", date=time)
+            for n, time in enumerate(times)
+        )
+    return path
+
+
+def test_dates_are_indexed_at_five_precisions(tmp_path: Path) -> None:
+    times = [dt.datetime(2021, 3, 1, 12, 0, 1), dt.datetime(2021, 3, 1, 12, 0, 2)]
+    ix = FileStorage(str(_dated_index(tmp_path / "ix", times))).open_index()
+    with ix.reader() as reader:
+        shifts = sorted(term[0] for term in reader.lexicon("date"))
+    # Each time exactly (shift 0); both in the same block of each coarser precision.
+    assert shifts == [0, 0, 32, 40, 48, 56]
+
+
+@pytest.mark.parametrize("written_before", [False, True])
+def test_date_ranges_are_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written_before: bool
+) -> None:
+    from whoosh import fields
+    from whoosh.query import DateRange, Every
+
+    import search.schema as schema_module
+    from search.query import date_filter_query
+
+    rng = random.Random(7)
+    first = dt.datetime(2019, 12, 31, 23, 59, 59)
+    times = [first + dt.timedelta(seconds=rng.randrange(3 * 10**8)) for _ in range(300)]
+    times += [first, first + dt.timedelta(microseconds=1)]
+    with monkeypatch.context() as patch:
+        if written_before:  # with Whoosh's eight precisions
+            patch.setattr(schema_module, "DateField", fields.DATETIME)
+        _dated_index(tmp_path / "ix", times)
+    spans = [sorted(rng.sample(times, 2)) for _ in range(40)]
+    spans += [(times[0], times[0] + dt.timedelta(minutes=1)), (None, times[5]), (times[7], None)]
+    spans += [(first, first + dt.timedelta(microseconds=1)), (first - dt.timedelta(days=900), None)]
+    ix = FileStorage(str(tmp_path / "ix")).open_index()
+    assert isinstance(ix.schema["date"], schema_module.DateField) is not written_before
+    with ix.searcher() as searcher:
+        assert len(searcher.search(Every(), limit=None)) == len(times)
+        for start, end in spans:
+            expected = {
+                f"d{n}"
+                for n, time in enumerate(times)
+                if (start is None or time >= start) and (end is None or time < end)
+            }
+            found = searcher.search(date_filter_query(start, end), limit=None)
+            assert {hit["id"] for hit in found} == expected, (start, end)
+            # Whoosh's own range query, as a program using the index directly runs it.
+            whooshs = DateRange("date", start, end, endexcl=end is not None)
+            assert {hit["id"] for hit in searcher.search(whooshs, limit=None)} == expected
+
+
 def test_searcher_files_are_read_through_memory_maps(tmp_path: Path) -> None:
     import mmap
 
