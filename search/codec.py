@@ -27,6 +27,7 @@ import bisect
 import hashlib
 import io
 import itertools
+import operator
 import pickle
 import struct
 import zlib
@@ -227,22 +228,21 @@ class _FieldWriter(W3FieldWriter):
                     self.finish_field()
                 fieldname = field
                 self.start_field(fieldname, schema[fieldname])
-                field_lengths = _lengths_of(lengths, fieldname)
+                length_bytes = _length_bytes_of(lengths, fieldname)
             if len(ids) == 1 and self._codec._inlinelimit > 1:
-                self._add_inlined(text, ids, weights, values, field_lengths(ids))
+                self._add_inlined(text, ids, weights, values, length_bytes(ids)[0])
                 continue
             self.start_term(text)
-            self._postwriter.add_postings(ids, weights, values, field_lengths)
+            self._postwriter.add_postings(ids, weights, values, length_bytes)
             self.finish_term()
         if fieldname is not None:
             self.finish_field()
 
-    def _add_inlined(self, text: bytes, ids, weights, values, lengths: list[int]) -> None:
+    def _add_inlined(self, text: bytes, ids, weights, values, length_byte: int) -> None:
         """What start_term(), add_postings() and finish_term() write for a word of one
         posting (most words are), without a postings writer or a W3TermInfo."""
-        (docnum,), (weight,), (length,) = ids, weights, lengths
+        (docnum,), (weight,) = ids, weights
         stored = _FLOAT.unpack(_FLOAT.pack(weight))[0]  # as a 32-bit float holds it
-        length_byte = length_to_byte(length) if length else 0
         info = _TERM_INFO.pack(
             True, stored, 1, length_byte, length_byte, max(0, weight), docnum, docnum
         )
@@ -325,18 +325,19 @@ _TERM_INFO = W3TermInfo._struct
 _FLOAT = struct.Struct("f")
 
 
-def _lengths_of(lengths, fieldname: str):
-    """A function from document numbers to their lengths in ``fieldname`` (0: none), as
-    the segment's per-document reader ``lengths`` knows them."""
+def _length_bytes_of(lengths, fieldname: str) -> Callable[[array], bytes]:
+    """A function from document numbers to their length bytes in ``fieldname`` (0: none),
+    as the segment's per-document reader ``lengths`` knows them. Bytes, not lengths: the
+    smallest and largest of a block are found in C (a block keeps them as bytes)."""
     if lengths is None:
-        return lambda ids: [0] * len(ids)
+        return lambda ids: bytes(len(ids))
     length = lengths.doc_field_length
     if not isinstance(length, _FieldLengths):
-        return lambda ids: [length(docnum, fieldname) for docnum in ids]
+        return lambda ids: bytes(length_to_byte(length(d, fieldname) or 0) for d in ids)
     column = length.column(fieldname)
     if column is None:
-        return lambda ids: [0] * len(ids)
-    return lambda ids: [BYTE_LENGTHS[column[docnum]] or 0 for docnum in ids]
+        return lambda ids: bytes(len(ids))
+    return lambda ids: bytes(map(column.__getitem__, ids))
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -379,7 +380,7 @@ class _PostingsWriter(W3PostingsWriter):
         self._blockcount += 1
         self._new_block()
 
-    def add_postings(self, ids: array, weights: array, values: list, field_lengths) -> None:
+    def add_postings(self, ids: array, weights: array, values: list, length_bytes) -> None:
         """Add a word's postings, as :meth:`add_posting` would one at a time: full blocks
         are written as they fill, the last one when the word is finished."""
         size = self._blocklimit
@@ -392,10 +393,28 @@ class _PostingsWriter(W3PostingsWriter):
             self._weights = array("f", block_weights)
             self._maxweight = max(0, max(block_weights))
             self._values = values[start : start + size]
-            block_lengths = [n for n in field_lengths(self._ids) if n]
-            if block_lengths:
-                self._minlength = min(block_lengths)
-                self._maxlength = max(block_lengths)
+            present = length_bytes(self._ids).translate(None, b"\0")
+            if present:
+                self._minlength = BYTE_LENGTHS[min(present)]
+                self._maxlength = BYTE_LENGTHS[max(present)]
+
+    def _mini_ids(self) -> tuple:
+        """Whoosh's: the ids as differences from the one before, taken in C (Whoosh's
+        generator took a call per posting)."""
+        ids = self._ids
+        if self._byteids or not ids:
+            return tuple(ids)
+        return (ids[0], *map(operator.sub, ids[1:], ids[:-1]))
+
+    def _mini_weights(self) -> tuple | float | None:
+        """Whoosh's: None when every weight is 1, the weight when all are the same,
+        else all of them; counted in C."""
+        weights = self._weights
+        if weights.count(1.0) == len(weights):
+            return None
+        if weights.count(weights[0]) == len(weights):
+            return weights[0]
+        return tuple(weights)
 
     def finish_postings(self) -> W3TermInfo:
         if self.written() or len(self) >= self._inlinelimit:

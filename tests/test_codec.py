@@ -328,3 +328,26 @@ def test_a_segment_reader_looks_each_term_up_once(
         assert ("body", b"taliban") in reader
         assert ("body", b"kabul") in reader
         assert [key[2:] for key in looked_up] == [b"kabul", b"zzzz", b"taliban", b"kabul"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "weights"),
+    [
+        ([7], [1.0]),
+        ([3, 4, 9, 200, 70_000], [1.0, 1.0, 1.0, 1.0, 1.0]),
+        ([3, 4, 9], [2.0, 2.0, 2.0]),
+        ([0, 5, 6], [1.0, 3.0, 1.0]),
+        ([10, 11], [2.5, 1.0]),
+        ([], []),
+    ],
+)
+def test_blocks_are_minified_as_whoosh_minifies_them(ids: list[int], weights: list[float]) -> None:
+    from array import array
+
+    def minified(cls: type) -> tuple:
+        writer = cls.__new__(cls)
+        writer._byteids = False
+        writer._ids, writer._weights = array("I", ids), array("f", weights)
+        return writer._mini_ids(), writer._mini_weights()
+
+    assert minified(_PostingsWriter) == minified(W3PostingsWriter)
