@@ -24,15 +24,21 @@ module's path and class names must not change.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import io
 import itertools
 import operator
+import os
 import pickle
+import shutil
+import signal
 import struct
+import tempfile
+import threading
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from whoosh import columns, formats
 from whoosh.codec.whoosh3 import (
@@ -48,6 +54,7 @@ from whoosh.codec.whoosh3 import (
     W3TermsReader,
 )
 from whoosh.filedb import filetables
+from whoosh.filedb.structfile import StructFile
 from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
@@ -216,13 +223,34 @@ class _FieldWriter(W3FieldWriter):
         self._tindex = _TermTable.adopting(self._tindex)
 
     def add_postings(self, schema, lengths, items) -> None:
-        """Write ``items``: a :class:`TermPool`'s words with their postings, or Whoosh's
+        """Write ``items``: a :class:`TermPool`'s words with their postings (the fields
+        after the largest in a forked process, see :class:`_TailWriter`), or Whoosh's
         postings one by one (from any other pool)."""
         if not isinstance(items, GatheredWords):
             super().add_postings(schema, lengths, items)
             return
+        words = items.words()
+        tail = _TailWriter.start_writing(self, schema, lengths, items)
+        try:
+            rest = self._write_words(schema, lengths, words, tail.start if tail else None)
+            if rest is not None and not tail.join(self):
+                self._write_words(schema, lengths, itertools.chain([rest], words))
+        finally:
+            if tail is not None:
+                tail.stop()
+
+    def _write_words(
+        self, schema, lengths, words, until: tuple[str, bytes] | None = None
+    ) -> tuple | None:
+        """Write ``words`` up to the (field, word) ``until``, and return the word found
+        there; None once all are written."""
         fieldname = None
-        for field, text, ids, weights, values in items.words():
+        for word in words:
+            field, text, ids, weights, values = word
+            if until is not None and (field, text) >= until:
+                if fieldname is not None:
+                    self.finish_field()
+                return word
             if field != fieldname:
                 if fieldname is not None:
                     self.finish_field()
@@ -237,6 +265,7 @@ class _FieldWriter(W3FieldWriter):
             self.finish_term()
         if fieldname is not None:
             self.finish_field()
+        return None
 
     def _add_inlined(self, text: bytes, ids, weights, values, length_byte: int) -> None:
         """What start_term(), add_postings() and finish_term() write for a word of one
@@ -265,14 +294,16 @@ class _TermTable(filetables.OrderedHashWriter):
         adopted._end = table.dbfile.tell()
         return adopted
 
-    def add(self, key: bytes, value: bytes) -> None:
+    def add(self, key: bytes, value: bytes, hashed: int | None = None) -> None:
+        """Add an entry; ``hashed``, where given, is the key's _md5_hash()."""
         if key <= self.lastkey:
             raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
         position = self._end
         self.index.append(position)
         self.dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
         self._end = position + _ENTRY_LENGTHS.size + len(key) + len(value)
-        hashed = _md5_hash(key)
+        if hashed is None:
+            hashed = _md5_hash(key)
         self.buckets[hashed & 255].append((hashed, position))
         self.lastkey = key
 
@@ -291,6 +322,134 @@ class _TermTable(filetables.OrderedHashWriter):
                 table[slot] = (hashed, position)
             if slots:
                 dbfile.write(struct.pack("!" + "Iq" * slots, *itertools.chain(*table)))
+
+
+class _TermEntries:
+    """Stands in for the term table in a forked :class:`_TailWriter`: keeps the entries
+    (with their hashes) for the table of the process that forked."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[bytes, bytes, int]] = []
+
+    def add(self, key: bytes, value: bytes) -> None:
+        self.entries.append((key, value, _md5_hash(key)))
+
+
+# A segment's postings are written by two processes (_TailWriter) from this many on.
+FORK_POSTINGS = 200_000
+
+
+class _TailWriter:
+    """A forked process writing the second half of a segment's words (see
+    GatheredWords.second_half) while the process that forked writes the first: a commit
+    of Reuters-21578 took 2.5 s instead of 3.6 s. The fork's postings go to a file of
+    its own, its term table entries to another; once the first half is written, the
+    postings are appended, and the entries added with their places moved by as much.
+    Where the fork fails, the process that forked writes the rest itself; an interrupt
+    reaches that process only, which ends the fork.
+
+    The fork shares the writer's memory until either writes to it: it copied 190 of the
+    250 MB of Reuters' (most objects it reads are written to, counting references).
+    Not used where other threads run (a fork copies only the thread that forks) or
+    where there is no fork, nor for fewer than FORK_POSTINGS postings.
+    """
+
+    def __init__(self, pid: int, start: tuple[str, bytes], postings, entries) -> None:
+        self.pid: int | None = pid
+        self.start = start
+        self._postings = postings
+        self._entries = entries
+
+    @classmethod
+    def start_writing(cls, writer: _FieldWriter, schema, lengths, items: GatheredWords):
+        """Fork a writer of the second half of ``items``; None when it is not worth it
+        or cannot be done."""
+        if items.postings < FORK_POSTINGS or threading.active_count() > 1:
+            return None
+        half = items.second_half() if hasattr(os, "fork") else None
+        if half is None:
+            return None
+        start, words_from = half
+        folder = getattr(writer._storage, "folder", None)
+        postings = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by stop()
+        entries = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by stop()
+        # Field numbers as one process writing every field gives them, in field order.
+        for name in items.fieldnames:
+            writer._fieldmap.setdefault(name, len(writer._fieldmap))
+        # Nothing of the segment's files may wait in a buffer the fork copies.
+        writer._postfile.flush()
+        writer._tindex.dbfile.flush()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or processes left: one process writes it all
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            postings.close()
+            entries.close()
+            return None
+        if pid == 0:  # an interrupt stays blocked here: stop() ends the fork
+            cls._run(writer, schema, lengths, words_from(), postings, entries)
+        tail = cls(pid, start, postings, entries)
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a pending interrupt lands
+        except BaseException:
+            tail.stop()
+            raise
+        return tail
+
+    @staticmethod
+    def _run(writer: _FieldWriter, schema, lengths, words, postings, entries) -> None:
+        """In the fork: write ``words`` to the two files, then leave at once."""
+        status = 1
+        try:
+            # Kept referenced: a file object collected here would flush into the
+            # segment's files, which the fork shares.
+            segment_files = (writer._postfile, writer._tindex)  # noqa: F841
+            writer._postfile = StructFile(postings)
+            writer._tindex = table = _TermEntries()
+            writer._write_words(schema, lengths, words)
+            writer._postfile.flush()
+            pickle.dump(table.entries, entries, pickle.HIGHEST_PROTOCOL)
+            entries.flush()
+            status = 0
+        finally:
+            os._exit(status)
+
+    def join(self, writer: _FieldWriter) -> bool:
+        """Wait for the fork and append what it wrote; False if it failed."""
+        pid, self.pid = self.pid, None
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return False
+        self._entries.seek(0)
+        entries = pickle.load(self._entries)
+        start = writer._postfile.tell()
+        self._postings.seek(0)
+        shutil.copyfileobj(self._postings, writer._postfile)
+        table = writer._tindex
+        for key, value, hashed in entries:
+            table.add(key, _moved(value, start), hashed)
+        return True
+
+    def stop(self) -> None:
+        """End the fork if it still runs, and drop its files."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        self._postings.close()
+        self._entries.close()
+
+
+def _moved(value: bytes, start: int) -> bytes:
+    """A term table value written by a fork, its postings' place moved by ``start``
+    (words inlined in the table have no place)."""
+    if value[0]:  # inlined
+        return value
+    at = _TERM_INFO.size
+    (place,) = _PLACE.unpack_from(value, at)
+    return value[:at] + _PLACE.pack(place + start) + value[at + _PLACE.size :]
 
 
 def _md5_hash(key: bytes) -> int:
@@ -320,8 +479,9 @@ def _deflated(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-# W3TermInfo's layout, and a 32-bit float.
+# W3TermInfo's layout, then (postings not inlined) their place in the postings file.
 _TERM_INFO = W3TermInfo._struct
+_PLACE = struct.Struct("!q")
 _FLOAT = struct.Struct("f")
 
 
@@ -698,10 +858,27 @@ class _FieldLengths:
 class GatheredWords:
     """Words with all their postings, in (field, word) order, as a
     :class:`search.postings.TermPool` hands them to the codec to write: :meth:`words`
-    for this codec, and as Whoosh's postings one at a time for any other."""
+    for this codec, and as Whoosh's postings one at a time for any other.
 
-    def __init__(self, words: Iterator[tuple[str, bytes, array, array, list]]) -> None:
+    ``fieldnames`` are the fields that have words and ``postings`` counts the postings;
+    ``second_half()``, where given, tells the word the second half of the work of
+    writing them starts at, with a function reading the words from there on, for a
+    process forked before :meth:`words` is read (see :class:`_TailWriter`); None when
+    there is no such word.
+    """
+
+    def __init__(
+        self,
+        words: Iterator[tuple[str, bytes, array, array, list]],
+        fieldnames: Iterable[str] = (),
+        postings: int = 0,
+        second_half: Callable[[], tuple[tuple[str, bytes], Callable[[], Iterator]] | None]
+        | None = None,
+    ) -> None:
         self._words = words
+        self.fieldnames = sorted(fieldnames)
+        self.postings = postings
+        self.second_half = second_half or (lambda: None)
 
     def words(self) -> Iterator[tuple[str, bytes, array, array, list]]:
         """(field, word, document numbers, weights, encoded values) for each word."""

@@ -1,12 +1,13 @@
 """Postings gathered word by word write the segment Whoosh's own path writes, byte for
 byte: in memory or spilled to disk, gathered here or in a worker (pickled), with
-documents left out, and with a field capped."""
+documents left out, with a field capped, and with half the words written by a fork."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import pickle
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 
+import search.codec
 import search.postings
 from search import Article
 from search.codec import Codec
@@ -171,3 +173,59 @@ def test_a_pool_numbers_a_files_documents_as_it_is_told(tmp_path: Path) -> None:
         (5, 7, 9): {b"oil": [5, 7, 9], b"w0": [5], b"w1": [7], b"w2": [9]},
         (0, -1, 8): {b"oil": [0, 8], b"w0": [0], b"w2": [8]},
     }
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The forks made by commits, with no least number of postings for one."""
+    made: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(search.codec, "FORK_POSTINGS", 0)
+    monkeypatch.setattr(os, "fork", counted)
+    return made
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"files": 3, "pickled": True}, {"files": 5, "limitmb": 1}],
+    ids=["one file", "from workers", "spilled"],
+)
+def test_a_fork_writing_half_the_words_writes_whooshs_segment(
+    options: dict, docs: list[dict], whooshs: dict[str, bytes], tmp_path: Path, forks: list[int]
+) -> None:
+    assert gathered_segment(tmp_path, docs, **options) == whooshs
+    assert len(forks) == 1
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".run")]
+
+
+def test_words_a_failed_fork_did_not_write_are_written_by_the_commit(
+    docs: list[dict],
+    whooshs: dict[str, bytes],
+    tmp_path: Path,
+    forks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(search.codec._TailWriter, "_run", staticmethod(lambda *_: os._exit(1)))
+    assert gathered_segment(tmp_path, docs, files=5, limitmb=1) == whooshs
+    assert len(forks) == 1
+
+
+def test_no_fork_while_other_threads_run(
+    docs: list[dict], whooshs: dict[str, bytes], tmp_path: Path, forks: list[int]
+) -> None:
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait)
+    thread.start()
+    try:
+        assert gathered_segment(tmp_path, docs, files=2) == whooshs
+    finally:
+        done.set()
+        thread.join()
+    assert forks == []
