@@ -223,8 +223,8 @@ class _FieldWriter(W3FieldWriter):
         self._tindex = _TermTable.adopting(self._tindex)
 
     def add_postings(self, schema, lengths, items) -> None:
-        """Write ``items``: a :class:`TermPool`'s words with their postings (the fields
-        after the largest in a forked process, see :class:`_TailWriter`), or Whoosh's
+        """Write ``items``: a :class:`TermPool`'s words with their postings (the second
+        half of them in a forked process, see :class:`_TailWriter`), or Whoosh's
         postings one by one (from any other pool)."""
         if not isinstance(items, GatheredWords):
             super().add_postings(schema, lengths, items)
@@ -234,6 +234,7 @@ class _FieldWriter(W3FieldWriter):
         try:
             rest = self._write_words(schema, lengths, words, tail.start if tail else None)
             if rest is not None and not tail.join(self):
+                tail.stop()  # its files go before the rest is written here
                 self._write_words(schema, lengths, itertools.chain([rest], words))
         finally:
             if tail is not None:
@@ -366,6 +367,8 @@ class _TailWriter:
         or cannot be done."""
         if items.postings < FORK_POSTINGS or threading.active_count() > 1:
             return None
+        if signal.getsignal(signal.SIGCHLD) is signal.SIG_IGN:
+            return None  # the fork could not be waited for
         half = items.second_half() if hasattr(os, "fork") else None
         if half is None:
             return None
@@ -382,7 +385,7 @@ class _TailWriter:
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
-        except OSError:  # no memory or processes left: one process writes it all
+        except Exception:  # noqa: BLE001 - no memory, no processes, no fork here
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             postings.close()
             entries.close()
@@ -417,8 +420,11 @@ class _TailWriter:
 
     def join(self, writer: _FieldWriter) -> bool:
         """Wait for the fork and append what it wrote; False if it failed."""
-        pid, self.pid = self.pid, None
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:  # reaped by a handler of the program's own
+            status = 1
+        self.pid = None
         if status != 0:
             return False
         self._entries.seek(0)
@@ -436,7 +442,8 @@ class _TailWriter:
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
             self.pid = None
         self._postings.close()
         self._entries.close()

@@ -362,13 +362,14 @@ class TermPool(PostingPool):
     def _second_half(self) -> tuple[tuple[str, bytes], Callable[[], Iterator]] | None:
         """Where the second half of the words starts, by the work of writing them, and a
         function reading the words from there on, for a process forked before the
-        words are read; it leaves the spilled runs to the process that forked."""
+        words are read."""
         start = self._halfway()
         if start is None:
             return None
+        # Both processes read the runs: they stay until cleanup() after the commit.
+        self._remove_run = lambda path: None
 
         def words_from() -> Iterator[tuple[str, bytes, array, array, list]]:
-            self._remove_run = lambda path: None
             return self._merged(start)
 
         return start, words_from
