@@ -197,7 +197,9 @@ def main() -> None:
         "`search index` (product) and by plain Whoosh 2.7 (StemmingAnalyzer, one writer, "
         f"one commit); median of {args.rounds} run(s) each, alternating. Peak memory is the "
         "process plus its largest worker (the product reads files in one worker per core "
-        "when there are more than 4 MB to read).\n\n" + table(results)
+        "when there are more than 4 MB to read, and a commit forks a process writing half "
+        "its words: its figure counts the memory it shares with the process, some 50 MB "
+        "of its 250 for Reuters).\n\n" + table(results)
     )
     print(body)
     update_section("indexing", body)
