@@ -365,7 +365,7 @@ class _TailWriter:
     def start_writing(cls, writer: _FieldWriter, schema, lengths, items: GatheredWords):
         """Fork a writer of the second half of ``items``; None when it is not worth it
         or cannot be done."""
-        if items.postings < FORK_POSTINGS or threading.active_count() > 1:
+        if items.postings < FORK_POSTINGS or _other_threads():
             return None
         if signal.getsignal(signal.SIGCHLD) is signal.SIG_IGN:
             return None  # the fork could not be waited for
@@ -382,6 +382,7 @@ class _TailWriter:
         # Nothing of the segment's files may wait in a buffer the fork copies.
         writer._postfile.flush()
         writer._tindex.dbfile.flush()
+        parent = os.getpid()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
@@ -391,6 +392,7 @@ class _TailWriter:
             entries.close()
             return None
         if pid == 0:  # an interrupt stays blocked here: stop() ends the fork
+            _end_with(parent)
             cls._run(writer, schema, lengths, words_from(), postings, entries)
         tail = cls(pid, start, postings, entries)
         try:
@@ -447,6 +449,27 @@ class _TailWriter:
             self.pid = None
         self._postings.close()
         self._entries.close()
+
+
+def _other_threads() -> bool:
+    """Whether threads other than this one run, those of C extensions too (Linux)."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:
+        return threading.active_count() > 1
+
+
+def _end_with(parent: int) -> None:
+    """In a fork: be killed when ``parent`` dies (Linux), so a writer killed mid-commit
+    leaves no process holding the index's locks; leave now if it is gone already."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _moved(value: bytes, start: int) -> bytes:
