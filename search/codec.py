@@ -365,11 +365,11 @@ class _TailWriter:
     def start_writing(cls, writer: _FieldWriter, schema, lengths, items: GatheredWords):
         """Fork a writer of the second half of ``items``; None when it is not worth it
         or cannot be done."""
-        if items.postings < FORK_POSTINGS or _other_threads():
+        if items.postings < FORK_POSTINGS or not hasattr(os, "fork") or _other_threads():
             return None
         if signal.getsignal(signal.SIGCHLD) is signal.SIG_IGN:
             return None  # the fork could not be waited for
-        half = items.second_half() if hasattr(os, "fork") else None
+        half = items.second_half()
         if half is None:
             return None
         start, words_from = half

@@ -229,3 +229,19 @@ def test_no_fork_while_other_threads_run(
         done.set()
         thread.join()
     assert forks == []
+
+
+def test_one_process_writes_it_all_where_there_is_no_fork(
+    docs: list[dict],
+    whooshs: dict[str, bytes],
+    tmp_path: Path,
+    forks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    # As on Windows: neither fork nor SIGCHLD.
+    monkeypatch.delattr(os, "fork")
+    monkeypatch.delattr(signal, "SIGCHLD")
+    assert gathered_segment(tmp_path, docs, files=2) == whooshs
+    assert forks == []
