@@ -27,8 +27,11 @@ from search.query import MAX_EXPANSIONS
 from search.schema import FIELD_ALIASES
 
 CLI = [sys.executable, "-c", "from search.cli import main; main()"]
-# Per-query time bound on a small index; generous for a shared 2-core machine.
+# Per-query bound on a small index, in CPU seconds of this process: a shared machine
+# that stalls (runs of the suite took 4 times as long) stretches wall time, not these.
 SECONDS = 2.0
+# Wall time bound too, for a query that waits instead of working.
+WALL_SECONDS = 20.0
 
 FIELDS = sorted(FIELD_ALIASES) + ["nosuchfield", "Title", "DATE", "x", "http", "10"]
 PIECES = [
@@ -69,10 +72,12 @@ FAST = settings(
 
 
 def timed(call):
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     value = call()
+    cpu = time.process_time() - cpu_started
     elapsed = time.perf_counter() - started
-    assert elapsed < SECONDS, f"took {elapsed:.2f}s"
+    assert cpu < SECONDS, f"took {cpu:.2f} CPU seconds"
+    assert elapsed < WALL_SECONDS, f"took {elapsed:.2f}s"
     return value
 
 
@@ -160,8 +165,8 @@ HUGE = {
 @pytest.mark.parametrize("kind", list(HUGE))
 def test_a_huge_query_is_answered_quickly(searcher: Searcher, kind: str) -> None:
     try:
-        with deadline(SECONDS):
-            results = searcher.search(HUGE[kind], strict=False)
+        with deadline(WALL_SECONDS):
+            results = timed(lambda: searcher.search(HUGE[kind], strict=False))
     finally:
         # An interrupted search leaves engine objects with open files: collect them now.
         with warnings.catch_warnings():
