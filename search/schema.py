@@ -115,7 +115,16 @@ class DateField(fields.DATETIME):
 
     def index(self, value: Any, **kwargs: Any) -> list[tuple[bytes, int, float, bytes]]:
         values = value if isinstance(value, (list, tuple)) else [value]
-        return [(self.to_bytes(v, shift), 1, 1.0, b"") for v in values for shift in self.shifts]
+        return [(word, 1, 1.0, b"") for v in values for word in self._precisions(v)]
+
+    def _precisions(self, value: Any) -> list[bytes]:
+        """``[self.to_bytes(value, shift) for shift in self.shifts]``, the date converted
+        once (five times took most of the time of indexing a date)."""
+        number = self.prepare_datetime(value)
+        if not isinstance(number, int):
+            return [self.to_bytes(value, shift) for shift in self.shifts]
+        sortable = to_sortable(self.numtype, self.bits, self.signed, self.prepare_number(number))
+        return [self.sortable_to_bytes(sortable, shift) for shift in self.shifts]
 
     def sortable(self, number: int) -> int:
         """A date given as a number (``whoosh.util.times.datetime_to_long``) as its

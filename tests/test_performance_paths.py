@@ -558,6 +558,23 @@ def test_dates_are_indexed_at_five_precisions(tmp_path: Path) -> None:
     assert shifts == [0, 0, 32, 40, 48, 56]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [dt.datetime(2021, 3, 1, 12, 0, 1, 5), [dt.datetime(1969, 7, 20), dt.datetime(2038, 1, 19)],
+     "20210301", b"\x00raw"],
+)  # fmt: skip
+def test_a_date_is_indexed_as_whoosh_converts_it_at_each_precision(value) -> None:
+    from search.schema import DateField
+
+    field = DateField()
+    values = value if isinstance(value, list) else [value]
+    expected = [field.to_bytes(v, shift) for v in values for shift in field.shifts]
+    assert [word for word, *_ in field.index(value)] == expected
+    assert {
+        (frequency, weight, encoded) for _, frequency, weight, encoded in field.index(value)
+    } == {(1, 1.0, b"")}
+
+
 @pytest.mark.parametrize("written_before", [False, True])
 def test_date_ranges_are_exact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written_before: bool
