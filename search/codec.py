@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import gc
 import hashlib
 import io
 import itertools
@@ -392,6 +393,10 @@ class _TailWriter:
             entries.close()
             return None
         if pid == 0:  # an interrupt stays blocked here: stop() ends the fork
+            # No cyclic collection in the fork, which leaves when done: it could
+            # finalize objects it shares with the writer (a file flushing its buffer
+            # into the segment's files).
+            gc.disable()
             _end_with(parent)
             cls._run(writer, schema, lengths, words_from(), postings, entries)
         tail = cls(pid, start, postings, entries)

@@ -11,7 +11,9 @@ same index as one without.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
+import itertools
 import os
 import pickle
 import subprocess
@@ -46,6 +48,8 @@ PARALLEL_BYTES = 4 * 1024 * 1024
 AHEAD = 2
 # At most this many workers: beyond, the writer (in the main process) keeps them waiting.
 MAX_WORKERS = 3
+# A worker collects cyclic garbage once every this many files (see serve()).
+COLLECT_EVERY = 64
 
 
 @dataclass(frozen=True)
@@ -272,13 +276,20 @@ def serve() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
     schema = pickle.load(requests)
-    while True:
+    # Reading files leaves next to no cyclic garbage (none after 80 web pages or 5,000
+    # Reuters stories), yet Python's collections, started by every few hundred objects
+    # made, took some 7% of the workers' time: they run between files only, every
+    # COLLECT_EVERY of them.
+    gc.disable()
+    for count in itertools.count(1):
         try:
             task = pickle.load(requests)
         except EOFError:
             return
         replies.write(_dumps(prepare_file(task, schema)))
         replies.flush()
+        if count % COLLECT_EVERY == 0:
+            gc.collect()
 
 
 def _dumps(value: Any) -> bytes:

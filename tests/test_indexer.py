@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -467,6 +468,39 @@ def test_worker_processes_only_for_large_syncs() -> None:
     assert worker_count(PARALLEL_BYTES - 1) == 0
     cpus = len(os.sched_getaffinity(0))
     assert worker_count(PARALLEL_BYTES) == (min(3, cpus) if cpus > 1 else 0)
+
+
+# A worker whose every file leaves a reference cycle: it answers how many are alive.
+_CYCLES_WORKER = """
+import gc, weakref
+import search.prepare as prepare
+prepare.COLLECT_EVERY = 2
+made = []
+class Cycle: pass
+def prepare_file(task, schema):
+    cycle = Cycle()
+    cycle.itself = cycle
+    made.append(weakref.ref(cycle))
+    garbage = [[] for _ in range(5000)]  # enough to start a collection, if allowed
+    return sum(ref() is not None for ref in made)
+prepare.prepare_file = prepare_file
+prepare.serve()
+"""
+
+
+def test_a_worker_collects_cyclic_garbage_every_few_files_only() -> None:
+    # Between collections cycles stay, however much is allocated; every COLLECT_EVERY
+    # (here 2) files, they go.
+    requests = b"".join(pickle.dumps(value) for value in ["schema", *range(5)])
+    answer = subprocess.run(
+        [sys.executable, "-c", _CYCLES_WORKER],
+        input=requests,
+        capture_output=True,
+        check=True,
+        env=prepare_module._worker_environment(),
+    ).stdout
+    stream = io.BytesIO(answer)
+    assert [pickle.load(stream) for _ in range(5)] == [1, 2, 1, 2, 1]
 
 
 def test_workers_that_cannot_start_leave_the_reading_to_this_process(

@@ -5,6 +5,7 @@ documents left out, with a field capped, and with half the words written by a fo
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import pickle
 import threading
@@ -203,6 +204,26 @@ def test_a_fork_writing_half_the_words_writes_whooshs_segment(
     assert gathered_segment(tmp_path, docs, **options) == whooshs
     assert len(forks) == 1
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".run")]
+
+
+def test_the_fork_collects_no_cyclic_garbage(
+    docs: list[dict], tmp_path: Path, forks: list[int]
+) -> None:
+    # A collection there could finalize objects it shares with the writer.
+    writer_pid, record = os.getpid(), tmp_path / "collections"
+
+    def collection(phase: str, info: dict) -> None:
+        if os.getpid() != writer_pid:
+            with record.open("a") as out:
+                out.write(f"{phase} {info['generation']}\n")
+
+    gc.callbacks.append(collection)
+    try:
+        gathered_segment(tmp_path / "index", docs, files=3)
+    finally:
+        gc.callbacks.remove(collection)
+    assert len(forks) == 1
+    assert not record.exists()
 
 
 def test_words_a_failed_fork_did_not_write_are_written_by_the_commit(
