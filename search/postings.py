@@ -127,12 +127,13 @@ def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
         field = schema[name]
         words: dict[str | bytes, list] = {}
         lengths: list[int | None] = [None] * len(documents)
+        indexed: dict[str, list] = {}
         for docnum, document in enumerate(documents):
             value = document.get(name)
             if value is None:
                 continue
             length = 0
-            for word, frequency, posting in _field_postings(field, value, docnum):
+            for word, frequency, posting in _field_postings(field, value, docnum, indexed):
                 entries = words.get(word)
                 if entries is None:
                     words[word] = list(posting)
@@ -146,11 +147,13 @@ def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
 
 
 def _field_postings(
-    field, value, docnum: int
+    field, value, docnum: int, indexed: dict[str, list]
 ) -> Iterable[tuple[str | bytes, int, tuple[int, float, bytes]]]:
     """``field.index(value)`` as (word, frequency, (docnum, weight, encoded value)), the
     word read straight from the analyzer (as text) where the field is text analyzed by
-    :class:`~search.analysis.TextAnalyzer`."""
+    :class:`~search.analysis.TextAnalyzer`. ``indexed`` keeps what ``field.index`` gave
+    for each text value: a file's articles share their source, path and many tags, and
+    each call went through a chain of Whoosh's generators."""
     if isinstance(value, str) and type(field.analyzer) is TextAnalyzer:
         format_, boost = field.format, field.format.field_boost
         if type(format_) is Positions:
@@ -161,10 +164,20 @@ def _field_postings(
         if type(format_) is Existence:
             posting = (docnum, boost, b"")
             return [(word, 1, posting) for word in field.analyzer.terms(value)]
+    found = indexed.get(value) if type(value) is str else None
+    if found is None:
+        found = list(field.index(value))
+        if type(value) is str:
+            if len(indexed) >= _INDEXED_KEPT:
+                indexed.clear()
+            indexed[value] = found
     return [
-        (word, frequency, (docnum, weight, encoded))
-        for word, frequency, weight, encoded in field.index(value)
+        (word, frequency, (docnum, weight, encoded)) for word, frequency, weight, encoded in found
     ]
+
+
+# Values a field keeps what field.index gave for (see _field_postings), at most.
+_INDEXED_KEPT = 10_000
 
 
 def _encoded_positions(positions: list[int]) -> bytes:
