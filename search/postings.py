@@ -164,13 +164,12 @@ def _field_postings(
         if type(format_) is Existence:
             posting = (docnum, boost, b"")
             return [(word, 1, posting) for word in field.analyzer.terms(value)]
-    found = indexed.get(value) if type(value) is str else None
-    if found is None:
-        found = list(field.index(value))
-        if type(value) is str:
-            if len(indexed) >= _INDEXED_KEPT:
-                indexed.clear()
-            indexed[value] = found
+    if type(value) is not str:
+        found = field.index(value)
+    elif (found := indexed.get(value)) is None:
+        if len(indexed) >= _INDEXED_KEPT:
+            indexed.clear()
+        found = indexed[value] = list(field.index(value))
     return [
         (word, frequency, (docnum, weight, encoded)) for word, frequency, weight, encoded in found
     ]

@@ -123,7 +123,7 @@ class DateField(fields.DATETIME):
         number = self.prepare_datetime(value)
         if not isinstance(number, int):
             return [self.to_bytes(value, shift) for shift in self.shifts]
-        sortable = to_sortable(self.numtype, self.bits, self.signed, self.prepare_number(number))
+        sortable = self.sortable(number)
         return [self.sortable_to_bytes(sortable, shift) for shift in self.shifts]
 
     def sortable(self, number: int) -> int:
