@@ -6,7 +6,10 @@ term table instead of in a block of the postings file, but calls a method that d
 exist (``set_inline``), so the feature is dead behind a default that never reaches it.
 Most words of a news archive occur in one article (34,068 of 55,776 terms in 3,000
 Reuters stories), and each of them paid for a block of its own: a header, a pickle and
-a zlib stream for one posting. Inlined, the index is 10% smaller.
+a zlib stream for one posting. Inlined, the index is 10% smaller. Words of two or three
+articles are inlined too (43,000 of the 157,000 words of Reuters-21578, most of them in
+the spell field, which keeps three articles a word): writing a block took several
+times as long as an entry.
 
 A block of postings keeps its ids and weights apart from its values (the positions of
 the word): scoring reads the first part only, and a phrase reads the second only for
@@ -75,8 +78,10 @@ __all__ = [
     "segment_postings",
 ]
 
-# Posting lists shorter than this are kept in the term table.
-INLINE_BELOW = 2
+# Posting lists shorter than this are kept in the term table. Against 2 (one posting):
+# Reuters-21578's commit 3.88 -> 3.59 CPU-s in one process, its index 1% smaller, the
+# bench's queries as fast (medians per kind 0.96-1.05x).
+INLINE_BELOW = 4
 # zlib's level for blocks of postings. Whoosh's 3 took 0.5 s more of a 6.8 s commit of
 # Reuters-21578 than 1, for an index 1% smaller (65.5 against 66.2 MB).
 COMPRESSION = 1
@@ -88,8 +93,8 @@ COMPRESS_FROM = 128
 
 
 class Codec(W3Codec):
-    """Whoosh's W3 codec, inlining the posting lists of words found in one document and
-    compressing blocks faster."""
+    """Whoosh's W3 codec, inlining the posting lists of words found in fewer than
+    INLINE_BELOW documents and compressing blocks faster."""
 
     def __init__(self) -> None:
         super().__init__(inlinelimit=INLINE_BELOW, compression=COMPRESSION)
@@ -259,8 +264,8 @@ class _FieldWriter(W3FieldWriter):
                 fieldname = field
                 self.start_field(fieldname, schema[fieldname])
                 length_bytes = _length_bytes_of(lengths, fieldname)
-            if len(ids) == 1 and self._codec._inlinelimit > 1:
-                self._add_inlined(text, ids, weights, values, length_bytes(ids)[0])
+            if len(ids) < self._codec._inlinelimit:
+                self._add_inlined(text, ids, weights, values, length_bytes(ids))
                 continue
             self.start_term(text)
             self._postwriter.add_postings(ids, weights, values, length_bytes)
@@ -269,15 +274,17 @@ class _FieldWriter(W3FieldWriter):
             self.finish_field()
         return None
 
-    def _add_inlined(self, text: bytes, ids, weights, values, length_byte: int) -> None:
-        """What start_term(), add_postings() and finish_term() write for a word of one
-        posting (most words are), without a postings writer or a W3TermInfo."""
-        (docnum,), (weight,) = ids, weights
-        stored = _FLOAT.unpack(_FLOAT.pack(weight))[0]  # as a 32-bit float holds it
+    def _add_inlined(self, text: bytes, ids, weights, values, lengths: bytes) -> None:
+        """What start_term(), add_postings() and finish_term() write for a word of fewer
+        postings than the codec inlines (most words), without a postings writer or a
+        W3TermInfo. ``lengths``: the documents' length bytes (0: none)."""
+        stored = tuple(array("f", weights))  # as 32-bit floats hold them
+        present = lengths.translate(None, b"\0")
+        shortest, longest = (min(present), max(present)) if present else (0, 0)
         info = _TERM_INFO.pack(
-            True, stored, 1, length_byte, length_byte, max(0, weight), docnum, docnum
+            True, sum(stored), len(ids), shortest, longest, max(0, *weights), ids[0], ids[-1]
         )
-        inlined = pickle.dumps(((docnum,), (stored,), tuple(values)), 2)
+        inlined = pickle.dumps((tuple(ids), stored, tuple(values)), 2)
         self._tindex.add(pack_ushort(self._fieldid) + text, info + inlined)
 
 
@@ -517,7 +524,6 @@ def _deflated(data: bytes, level: int) -> bytes:
 # W3TermInfo's layout, then (postings not inlined) their place in the postings file.
 _TERM_INFO = W3TermInfo._struct
 _PLACE = struct.Struct("!q")
-_FLOAT = struct.Struct("f")
 
 
 def _length_bytes_of(lengths, fieldname: str) -> Callable[[array], bytes]:

@@ -13,7 +13,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 import search.indexer
 from search import Article, Indexer, Searcher
 from search.check import check_index
-from search.codec import Codec, _PostingsWriter
+from search.codec import INLINE_BELOW, Codec, _PostingsWriter
 
 QUERIES = [
     "kabul",
@@ -39,16 +39,17 @@ def ranking(index_dir: Path) -> list[list[tuple[str, float, str]]]:
         ]
 
 
-def test_words_of_one_article_are_inlined(index_dir: Path) -> None:
+def test_words_of_fewer_than_four_articles_are_inlined(index_dir: Path) -> None:
     with whoosh_index.open_dir(str(index_dir)).reader() as reader:
         kinds = {
-            reader.term_info(field, text).doc_frequency(): reader.term_info(
-                field, text
-            ).is_inlined()
+            (
+                reader.term_info(field, text).doc_frequency(),
+                reader.term_info(field, text).is_inlined(),
+            )
             for field, text in reader.all_terms()
         }
-    assert kinds[1] is True
-    assert not any(inlined for frequency, inlined in kinds.items() if frequency > 1)
+    assert {(1, True), (2, True), (3, True)} <= kinds
+    assert {inlined for frequency, inlined in kinds if frequency >= INLINE_BELOW} == {False}
 
 
 def test_results_equal_those_of_whooshs_codec(
@@ -272,13 +273,15 @@ def test_the_term_table_is_written_to_whooshs_bytes() -> None:
 def test_blocks_of_few_bytes_are_not_compressed(tmp_path: Path) -> None:
     from search.codec import _LeafMatcher
 
-    # kabul: 3 postings of one position, a few dozen bytes; zurich: 12 postings; oslo:
-    # 2 postings of 300 positions each (a word repeated on and on).
+    # kabul: 4 postings of one position, a few dozen bytes; zurich: 12 postings; oslo:
+    # 4 postings of 300 positions each (a word repeated on and on). Fewer would be
+    # inlined in the term table.
+    assert INLINE_BELOW == 4
     articles = [
-        Article(id=f"a{n}", title="t", body=("kabul " if n < 3 else "") + "zurich " * (n + 1))
+        Article(id=f"a{n}", title="t", body=("kabul " if n < 4 else "") + "zurich " * (n + 1))
         for n in range(12)
     ]
-    articles += [Article(id=f"o{n}", title="t", body="oslo " * 300) for n in range(2)]
+    articles += [Article(id=f"o{n}", title="t", body="oslo " * 300) for n in range(4)]
     with Indexer(tmp_path / "ix") as indexer:
         indexer.add(articles)
     with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
@@ -288,13 +291,13 @@ def test_blocks_of_few_bytes_are_not_compressed(tmp_path: Path) -> None:
             assert isinstance(matcher, _LeafMatcher)
             compression[word] = matcher._compression
         assert compression == {b"kabul": 0, b"zurich": 1, b"oslo": 1}
-        assert list(reader.postings("body", b"kabul").all_ids()) == [0, 1, 2]
+        assert list(reader.postings("body", b"kabul").all_ids()) == [0, 1, 2, 3]
         positions = reader.postings("body", b"zurich").positions_of([0, 11])
         assert positions == [[1], list(range(12))]
         assert reader.postings("body", b"oslo").positions_of([13]) == [list(range(300))]
     with Searcher(tmp_path / "ix") as searcher:
         found = searcher.search('"kabul zurich"', limit=20).hits
-        assert sorted(hit.id for hit in found) == ["a0", "a1", "a2"]
+        assert sorted(hit.id for hit in found) == ["a0", "a1", "a2", "a3"]
 
 
 def test_a_segment_reader_looks_each_term_up_once(

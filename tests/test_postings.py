@@ -8,6 +8,7 @@ import datetime as dt
 import gc
 import os
 import pickle
+import sys
 import threading
 from pathlib import Path
 
@@ -118,6 +119,21 @@ def test_gathered_postings_write_whooshs_segment(
     options: dict, docs: list[dict], whooshs: dict[str, bytes], tmp_path: Path
 ) -> None:
     assert gathered_segment(tmp_path, docs, **options) == whooshs
+
+
+def test_words_weighted_by_fractions_write_whooshs_segment(
+    docs: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Weights of 1.1 and 2.2 are not what 32-bit floats hold: a word's total weight
+    # adds up the stored ones, inlined or in blocks.
+    def boosted_schema(build=build_schema):
+        schema = build()
+        schema["title"].format.field_boost = 1.1
+        return schema
+
+    monkeypatch.setattr(sys.modules[__name__], "build_schema", boosted_schema)
+    gathered = gathered_segment(tmp_path / "gathered", docs, files=3, pickled=True)
+    assert gathered == whooshs_segment(tmp_path / "whoosh", docs)
 
 
 def test_spilling_writes_runs_and_removes_them(
