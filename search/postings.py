@@ -127,43 +127,88 @@ def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
         field = schema[name]
         words: dict[str | bytes, list] = {}
         lengths: list[int | None] = [None] * len(documents)
-        indexed: dict[str, list] = {}
+        add = _adder(field, words)
         for docnum, document in enumerate(documents):
             value = document.get(name)
-            if value is None:
-                continue
-            length = 0
-            for word, frequency, posting in _field_postings(field, value, docnum, indexed):
-                entries = words.get(word)
-                if entries is None:
-                    words[word] = list(posting)
-                else:
-                    entries += posting
-                length += frequency
-            lengths[docnum] = length if field.scorable else 0
+            if value is not None:
+                length = add(value, docnum)
+                lengths[docnum] = length if field.scorable else 0
         gathered.fields[name] = words
         gathered.lengths[name] = lengths
     return gathered
 
 
+def _adder(field, words: dict[str | bytes, list]) -> Callable[[Any, int], int]:
+    """A function adding the postings of a value of ``field`` in document ``docnum`` to
+    ``words`` and returning their frequencies' sum. For text analyzed by
+    :class:`~search.analysis.TextAnalyzer`, the words are read straight from the
+    analyzer (as text), in a loop of the field's kind; else from ``field.index``."""
+    indexed: dict[str, list] = {}
+
+    def add_indexed(value: Any, docnum: int) -> int:
+        length = 0
+        for word, frequency, posting in _field_postings(field, value, docnum, indexed):
+            entries = words.get(word)
+            if entries is None:
+                words[word] = list(posting)
+            else:
+                entries += posting
+            length += frequency
+        return length
+
+    if type(field.analyzer) is not TextAnalyzer:
+        return add_indexed
+    format_, boost = field.format, field.format.field_boost
+    if type(format_) is Positions:
+        positions, once = field.analyzer.positions, _ONCE
+
+        def add_positions(value: Any, docnum: int) -> int:
+            if not isinstance(value, str):
+                return add_indexed(value, docnum)
+            length = 0
+            for word, found in positions(value).items():
+                count = len(found)
+                # Most words are found once, at a position whose pickle is known.
+                if count == 1 and (pickled := once.get(found[0])) is not None:
+                    encoded = _ONE + pickled
+                else:
+                    encoded = _encoded_positions(found)
+                entries = words.get(word)
+                if entries is None:
+                    words[word] = [docnum, count * boost, encoded]
+                else:
+                    entries += (docnum, count * boost, encoded)
+                length += count
+            return length
+
+        return add_positions
+    if type(format_) is Existence:
+        terms = field.analyzer.terms
+
+        def add_terms(value: Any, docnum: int) -> int:
+            if not isinstance(value, str):
+                return add_indexed(value, docnum)
+            posting = (docnum, boost, b"")
+            found = terms(value)
+            for word in found:
+                entries = words.get(word)
+                if entries is None:
+                    words[word] = list(posting)
+                else:
+                    entries += posting
+            return len(found)
+
+        return add_terms
+    return add_indexed
+
+
 def _field_postings(
     field, value, docnum: int, indexed: dict[str, list]
-) -> Iterable[tuple[str | bytes, int, tuple[int, float, bytes]]]:
-    """``field.index(value)`` as (word, frequency, (docnum, weight, encoded value)), the
-    word read straight from the analyzer (as text) where the field is text analyzed by
-    :class:`~search.analysis.TextAnalyzer`. ``indexed`` keeps what ``field.index`` gave
-    for each text value: a file's articles share their source, path and many tags, and
-    each call went through a chain of Whoosh's generators."""
-    if isinstance(value, str) and type(field.analyzer) is TextAnalyzer:
-        format_, boost = field.format, field.format.field_boost
-        if type(format_) is Positions:
-            return [
-                (word, len(found), (docnum, len(found) * boost, _encoded_positions(found)))
-                for word, found in field.analyzer.positions(value).items()
-            ]
-        if type(format_) is Existence:
-            posting = (docnum, boost, b"")
-            return [(word, 1, posting) for word in field.analyzer.terms(value)]
+) -> list[tuple[str | bytes, int, tuple[int, float, bytes]]]:
+    """``field.index(value)`` as (word, frequency, (docnum, weight, encoded value)).
+    ``indexed`` keeps what ``field.index`` gave for each text value: a file's articles
+    share their source, path and many tags, and each call went through a chain of
+    Whoosh's generators."""
     if type(value) is not str:
         found = field.index(value)
     elif (found := indexed.get(value)) is None:

@@ -20,6 +20,7 @@ from whoosh.filedb.filestore import FileStorage
 import search.codec
 import search.postings
 from search import Article
+from search.analysis import text_analyzer
 from search.codec import Codec
 from search.postings import TermPool, add_gathered, gather
 from search.schema import SPELL_FIELD, build_schema, document_for
@@ -134,6 +135,19 @@ def test_words_weighted_by_fractions_write_whooshs_segment(
     monkeypatch.setattr(sys.modules[__name__], "build_schema", boosted_schema)
     gathered = gathered_segment(tmp_path / "gathered", docs, files=3, pickled=True)
     assert gathered == whooshs_segment(tmp_path / "whoosh", docs)
+
+
+def test_a_scored_field_of_words_alone_is_as_long_as_its_distinct_words() -> None:
+    from whoosh import fields
+
+    from search.schema import _words_field
+
+    field = _words_field(text_analyzer())
+    field.scorable = True
+    gathered = gather([{"words": "Kabul kabul Zurich"}, {}], fields.Schema(words=field))
+    # Whoosh's length: the frequencies field.index gives, one a distinct word.
+    assert sum(frequency for _, frequency, _, _ in field.index("Kabul kabul Zurich")) == 2
+    assert gathered.lengths["words"] == [2, None]
 
 
 def test_spilling_writes_runs_and_removes_them(
