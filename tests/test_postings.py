@@ -206,6 +206,50 @@ def test_a_pool_numbers_a_files_documents_as_it_is_told(tmp_path: Path) -> None:
     }
 
 
+def test_a_pool_takes_files_and_single_postings_for_one_word(tmp_path: Path) -> None:
+    # A file's postings are kept as they came, a chunk a file; postings added one at
+    # a time (as Whoosh's merge of segments adds them) go into arrays, before or after.
+    docs = [document_for(Article(id=f"n{n}", title=f"oil w{n}"), "") for n in range(2)]
+    unpickled = gather(docs, build_schema())
+    once = unpickled.fields["title"]["oil"][2]  # "oil" first in its title
+    gathered = pickle.loads(pickle.dumps(unpickled))
+    pool = TermPool(FileStorage(str(tmp_path)), None)
+    pool.add_gathered(gathered, [0, 1])
+    pool.add(("title", b"oil", 2, 2.0, b"two"))
+    pool.add_gathered(gathered, [3, 4])
+    pool.add(("title", b"w9", 5, 1.0, b"nine"))
+    pool.add_gathered(gathered, [6, 7])
+    words = {
+        text: (list(ids), list(weights), values)
+        for field, text, ids, weights, values in pool.iter_postings().words()
+        if field == "title"
+    }
+    assert words == {
+        b"oil": (
+            [0, 1, 2, 3, 4, 6, 7],
+            [1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0],
+            [once] * 2 + [b"two"] + [once] * 4,
+        ),
+        b"w0": ([0, 3, 6], [1.0] * 3, [words[b"w0"][2][0]] * 3),
+        b"w1": ([1, 4, 7], [1.0] * 3, [words[b"w1"][2][0]] * 3),
+        b"w9": ([5], [1.0], [b"nine"]),
+    }
+    assert pool.postings == 3 * sum(gathered.flat()[1]) + 2
+
+
+def test_a_fork_takes_the_words_from_halfway_through_the_work(tmp_path: Path) -> None:
+    # Three words of one posting, then one of 300 from two files: writing it is most
+    # of the work, so the fork's half starts with it.
+    from whoosh import fields
+
+    schema = fields.Schema(t=fields.TEXT(analyzer=text_analyzer(stem=False)))
+    first = [{"t": "ab"}, {"t": "bc"}, {"t": "cd"}] + [{"t": "zz"}] * 150
+    pool = TermPool(FileStorage(str(tmp_path)), None)
+    pool.add_gathered(gather(first, schema), range(153))
+    pool.add_gathered(gather([{"t": "zz"}] * 150, schema), range(153, 303))
+    assert pool._halfway() == ("t", b"zz")
+
+
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The forks made by commits, with no least number of postings for one."""
