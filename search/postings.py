@@ -378,7 +378,7 @@ class TermPool(PostingPool):
     def _extend(self, key: tuple[str, bytes], ids: bytes, weights: bytes, values: tuple) -> None:
         """Add postings from a file to the word ``key``'s as they come: bytes and a tuple
         of bytes, a chunk a file (a list of chunks for a word of several files), made
-        arrays when the word is written (_joined_chunks). The cycle collector looks into
+        arrays when the word is written (_as_arrays). The cycle collector looks into
         a chunk once, then no more: with arrays and lists grown file by file it went
         through 670,000 objects of Reuters-21578's full pool (100,000 now), and its full
         collections took 0.46-0.54 s of the writer's time (0.21-0.34 s now)."""
@@ -414,7 +414,7 @@ class TermPool(PostingPool):
             self.fieldnames.add(key[0])
             self.currentsize += _WORD_BYTES + len(key[1])
         elif type(postings) is list or type(postings[0]) is bytes:
-            postings = self._words[key] = _joined_chunks(postings)
+            postings = self._words[key] = _as_arrays(postings)
         return postings
 
     def save(self) -> None:
@@ -488,10 +488,7 @@ class TermPool(PostingPool):
         words, self._words = self._words, {}
         keys = sorted(words) if start is None else sorted(k for k in words if k >= start)
         for key in keys:
-            postings = words.pop(key)
-            if type(postings) is list or type(postings[0]) is bytes:
-                postings = _joined_chunks(postings)
-            yield (*key, *postings)
+            yield (*key, *_as_arrays(words.pop(key)))
 
     def _read_run(self, path: str) -> Iterator[tuple[str, bytes, array, array, list]]:
         f = self._open_run(path)
@@ -517,13 +514,15 @@ def _renumbered(ids, weights, values, numbers: Sequence[int]) -> Postings:
     )
 
 
-def _joined_chunks(chunks: Chunk | list[Chunk]) -> Postings:
-    """A pool word's postings as files brought them (see TermPool._extend), as arrays
-    and a list."""
-    if type(chunks) is not list:
-        ids, weights, values = chunks
+def _as_arrays(postings: Chunk | list[Chunk] | Postings) -> Postings:
+    """A pool word's postings, kept as files brought them (see TermPool._extend) or as
+    arrays and a list, as arrays and a list."""
+    if type(postings) is not list:
+        if type(postings[0]) is not bytes:
+            return postings
+        ids, weights, values = postings
         return _array("I", ids), _array("d", weights), list(values)
-    ids, weights, values = zip(*chunks)
+    ids, weights, values = zip(*postings)
     return (
         _array("I", b"".join(ids)),
         _array("d", b"".join(weights)),
