@@ -337,10 +337,11 @@ def test_a_file_name_that_is_not_utf8_costs_that_file_only(corpus: Path, tmp_pat
     assert result.stderr.count("skipped ") == 1 and "caf" in result.stderr
 
 
-def test_a_lone_surrogate_in_json_costs_one_character(tmp_path: Path) -> None:
+@pytest.mark.parametrize("escape", ["\\ud83d", "\\uDE00"])
+def test_a_lone_surrogate_in_json_costs_one_character(tmp_path: Path, escape: str) -> None:
     feed = tmp_path / "docs" / "feed.jsonl"
     feed.parent.mkdir()
-    feed.write_text('{"title": "Emoji cut \\ud83d here", "body": "walrus colony"}\n' * 2)
+    feed.write_text(f'{{"title": "Emoji cut {escape} here", "body": "walrus colony"}}\n' * 2)
     with Indexer(tmp_path / "index") as indexer:
         report = indexer.sync([feed.parent])
     assert report.skipped == () and report.added == 2

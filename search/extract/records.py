@@ -11,9 +11,10 @@ number (blank lines counted, so "#7" is line 7 in an editor and in problem repor
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from search.extract.common import (
@@ -27,7 +28,6 @@ from search.extract.common import (
     split_tags,
     web_address,
 )
-from search.extract.html import html_to_text
 from search.models import Article
 
 __all__ = ["extract_records", "looks_like_json_lines"]
@@ -95,10 +95,12 @@ def extract_records(text: str, *, path: str, report: Report, lines: bool) -> lis
 
     Bad records are skipped and reported; raises :class:`BadInput` when none is good.
     """
+    # Only a \uD800-\uDFFF escape makes a lone surrogate (the text was decoded already).
+    scrub = _scrubbed if _SURROGATE_ESCAPE.search(text) else _as_is
     if lines:
-        records = list(_json_lines(text, report))
+        records = list(_json_lines(text, report, scrub))
     else:
-        records = _json_records(text)
+        records = _json_records(text, scrub)
     articles, empty = [], []
     for label, number, record in records:
         article = _article(record, path=path, number=number)
@@ -113,14 +115,16 @@ def extract_records(text: str, *, path: str, report: Report, lines: bool) -> lis
     return articles
 
 
-def _json_lines(text: str, report: Report) -> Iterator[tuple[str, int | None, dict]]:
+def _json_lines(
+    text: str, report: Report, scrub: Callable[[Any], Any]
+) -> Iterator[tuple[str, int | None, dict]]:
     first_error = ""
     good = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            record = _scrubbed(json.loads(line))
+            record = scrub(json.loads(line))
         except (ValueError, RecursionError) as exc:
             first_error = first_error or f"line {number}: {_json_message(exc)}"
             report(f"line {number}: invalid JSON ({_json_message(exc)})")
@@ -134,9 +138,9 @@ def _json_lines(text: str, report: Report) -> Iterator[tuple[str, int | None, di
         raise BadInput(f"invalid JSON: {first_error}" if first_error else _WRONG_SHAPE)
 
 
-def _json_records(text: str) -> list[tuple[str, int | None, dict]]:
+def _json_records(text: str, scrub: Callable[[Any], Any]) -> list[tuple[str, int | None, dict]]:
     try:
-        data = _scrubbed(json.loads(text))
+        data = scrub(json.loads(text))
     except RecursionError:
         raise BadInput("invalid JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
@@ -173,7 +177,9 @@ def _wrapped_list(data: dict[str, Any], *, depth: int = 0) -> list[Any] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(name: str) -> str:
+    # Cached: every record of a file repeats its field names.
     return re.sub(r"[_\-\s]", "", str(name)).lower()
 
 
@@ -235,6 +241,8 @@ def _body(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     if _MARKUP.search(value):
+        from search.extract.html import html_to_text  # trafilatura: imported when needed
+
         return html_to_text(value)
     paragraphs = (clean_space(part) for part in re.split(r"\n\s*\n|\r\n\s*\r\n", value))
     return "\n\n".join(part for part in paragraphs if part)
@@ -268,6 +276,12 @@ def _json_message(exc: Exception) -> str:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape that may make one: \uD800 to \uDFFF, in either case.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _scrubbed(value: Any) -> Any:
