@@ -559,6 +559,26 @@ def test_an_index_written_by_workers_opens_without_the_extractors(
     assert total == 2
 
 
+def test_a_sync_of_json_lines_and_text_leaves_the_html_readers_unimported(
+    tmp_path: Path,
+) -> None:
+    # trafilatura takes some 0.15 s to import: a sync (and each of its workers) that
+    # reads no page should not pay for it.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "feed.jsonl").write_text('{"title": "Walrus", "body": "A walrus colony."}\n')
+    (docs / "note.txt").write_text("Puffin news\n\nPuffins nest here.\n")
+    probe = (
+        "import sys; from search import Indexer; "
+        f"report = Indexer({str(tmp_path / 'ix')!r}).sync({str(docs)!r}); "
+        "print(report.added, 'trafilatura' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "2 False\n", "")
+
+
 def test_a_sync_stopped_by_an_error_ends_its_busy_workers_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,6 @@ from pathlib import PurePath
 from search.errors import ExtractError
 from search.extract.common import BadInput, host_name, web_address
 from search.extract.decode import decode
-from search.extract.html import extract_html
 from search.extract.mhtml import saved_page
 from search.extract.records import extract_records, looks_like_json_lines
 from search.extract.text import extract_text
@@ -162,17 +161,25 @@ def _extract(data: bytes, path: str, report: Callable[[str], None]) -> list[Arti
         raise BadInput("empty file")
     kind = _kind(suffix, text)
     if kind == "html":
-        return [extract_html(text, path=path, report=report)]
+        return [_html(text, path, report)]
     if kind == "text":
         return [extract_text(_capped(text, report), path=path)]
     articles = extract_records(text, path=path, report=report, lines=kind == "jsonl")
     return [_capped_body(article, report) for article in articles]
 
 
+def _html(text: str, path: str, report: Callable[[str], None]) -> Article:
+    # Imported when a page is first read: trafilatura takes 0.15 s to import, which a
+    # sync of JSON or text files (and each of its worker processes) would pay for nothing.
+    from search.extract.html import extract_html
+
+    return extract_html(text, path=path, report=report)
+
+
 def _saved_page(data: bytes, path: str, report: Callable[[str], None]) -> Article:
     """The page in an MHTML archive; the address it was saved from when it names none."""
     text, saved_from = saved_page(data)
-    article = extract_html(text, path=path, report=report)
+    article = _html(text, path, report)
     address = web_address(saved_from)
     if article.url or not address:
         return article
