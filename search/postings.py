@@ -252,32 +252,46 @@ def add_gathered(
 ) -> None:
     """Add the ``kept`` of ``documents`` to ``writer`` (a Whoosh segment writer whose pool
     is a :class:`TermPool`), their words from ``gathered``."""
-    numbers = []
-    for index, document in enumerate(documents):
-        if kept[index]:
-            lengths = {name: lengths[index] for name, lengths in gathered.lengths.items()}
-            numbers.append(_add_document(writer, document, lengths))
-        else:
-            numbers.append(-1)
+    fields = _written_fields(writer.schema, gathered.lengths)
+    numbers = [
+        _add_document(writer, document, index, fields) if kept[index] else -1
+        for index, document in enumerate(documents)
+    ]
     writer.pool.add_gathered(gathered, numbers)
 
 
-def _add_document(writer, document: dict[str, Any], lengths: dict[str, int | None]) -> int:
+# A field as _add_document writes it: name, field, whether stored, its column type (None:
+# no column), and the lengths of the file's documents in it (None: not gathered).
+_WrittenField = tuple[str, Any, bool, Any, "list[int | None] | None"]
+
+
+def _written_fields(schema, lengths: dict[str, list[int | None]]) -> list[_WrittenField]:
+    """The fields of ``schema`` in name order (the order Whoosh stores a document's
+    fields in), with what writing a document needs of each, looked up once a file."""
+    written = []
+    for name in sorted(schema.names()):
+        field = schema[name]
+        written.append((name, field, field.stored, field.column_type, lengths.get(name)))
+    return written
+
+
+def _add_document(
+    writer, document: dict[str, Any], index: int, fields: Sequence[_WrittenField]
+) -> int:
     """Whoosh's ``SegmentWriter.add_document`` for a document whose words the pool adds:
     each field stored and its length recorded as Whoosh does, also for a field whose
     value was dropped once gathered (its length is not None). Returns its number."""
-    schema, perdoc = writer.schema, writer.perdocwriter
+    perdoc = writer.perdocwriter
     docnum = writer.docnum
     perdoc.start_doc(docnum)
-    valued = {name for name, length in lengths.items() if length is not None}
-    for name in sorted(valued.union(document)):
+    for name, field, stored, column, lengths in fields:
         value = document.get(name)
-        if value is None and name not in valued:
+        length = None if lengths is None else lengths[index]
+        if value is None and length is None:
             continue
-        field = schema[name]
-        perdoc.add_field(name, field, value if field.stored else None, lengths.get(name) or 0)
-        if field.column_type and value is not None:
-            perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.add_field(name, field, value if stored else None, length or 0)
+        if column and value is not None:
+            perdoc.add_column_value(name, column, field.to_column_value(value))
     perdoc.finish_doc()
     writer._added = True
     writer.docnum += 1
