@@ -303,18 +303,37 @@ class _TermTable(filetables.OrderedHashWriter):
         adopted._end = table.dbfile.tell()
         return adopted
 
-    def add(self, key: bytes, value: bytes, hashed: int | None = None) -> None:
-        """Add an entry; ``hashed``, where given, is the key's _md5_hash()."""
+    def add(self, key: bytes, value: bytes) -> None:
+        """Add an entry."""
         if key <= self.lastkey:
             raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
         position = self._end
         self.index.append(position)
         self.dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
         self._end = position + _ENTRY_LENGTHS.size + len(key) + len(value)
-        if hashed is None:
-            hashed = _md5_hash(key)
+        hashed = _md5_hash(key)
         self.buckets[hashed & 255].append((hashed, position))
         self.lastkey = key
+
+    def append(self, entries: _TermEntries, moved_by: int) -> None:
+        """Add the entries a fork wrote after this table's, the places of their postings
+        moved by ``moved_by``: one write, where adding them one by one took 0.3-0.5 s
+        of Reuters-21578's commit, with the fork done and the other core idle."""
+        if not entries.lengths:
+            return
+        if entries.first <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{entries.first!r}")
+        records = bytearray(entries.records)
+        for at in entries.places:
+            _PLACE.pack_into(records, at, _PLACE.unpack_from(records, at)[0] + moved_by)
+        positions = list(itertools.accumulate(entries.lengths, initial=self._end))
+        self._end = positions.pop()
+        self.index.extend(positions)
+        buckets = self.buckets
+        for hashed, position in zip(entries.hashes, positions):
+            buckets[hashed & 255].append((hashed, position))
+        self.dbfile.write(records)
+        self.lastkey = entries.last
 
     def _write_hashes(self) -> None:
         if self._end != self.dbfile.tell():
@@ -335,13 +354,31 @@ class _TermTable(filetables.OrderedHashWriter):
 
 class _TermEntries:
     """Stands in for the term table in a forked :class:`_TailWriter`: keeps the entries
-    (with their hashes) for the table of the process that forked."""
+    as the table writes them, with their keys' hashes and where the postings' place of
+    each entry not inlined is, for the table of the process that forked to append in
+    one step (:meth:`_TermTable.append`)."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[bytes, bytes, int]] = []
+        self.records: list[bytes] | bytes = []
+        self.lengths = array("I")
+        self.hashes = array("I")
+        self.places = array("I")  # offsets in the records of places to move
+        self.first = self.last = b""
+        self._size = 0
 
     def add(self, key: bytes, value: bytes) -> None:
-        self.entries.append((key, value, _md5_hash(key)))
+        record = _ENTRY_LENGTHS.pack(len(key), len(value)) + key + value
+        if not value[0]:  # not inlined: the place of its postings follows the term info
+            self.places.append(self._size + len(record) - len(value) + _TERM_INFO.size)
+        self.records.append(record)
+        self.lengths.append(len(record))
+        self.hashes.append(_md5_hash(key))
+        self._size += len(record)
+        self.first = self.first or key
+        self.last = key
+
+    def __getstate__(self) -> dict:
+        return dict(self.__dict__, records=b"".join(self.records))
 
 
 # A segment's postings are written by two processes (_TailWriter) from this many on.
@@ -426,7 +463,7 @@ class _TailWriter:
             writer._tindex = table = _TermEntries()
             writer._write_words(schema, lengths, words)
             writer._postfile.flush()
-            pickle.dump(table.entries, entries, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(table, entries, pickle.HIGHEST_PROTOCOL)
             entries.flush()
             status = 0
         finally:
@@ -446,9 +483,7 @@ class _TailWriter:
         start = writer._postfile.tell()
         self._postings.seek(0)
         shutil.copyfileobj(self._postings, writer._postfile)
-        table = writer._tindex
-        for key, value, hashed in entries:
-            table.add(key, _moved(value, start), hashed)
+        writer._tindex.append(entries, start)
         return True
 
     def stop(self) -> None:
@@ -482,16 +517,6 @@ def _end_with(parent: int) -> None:
         pass
     if os.getppid() != parent:
         os._exit(1)
-
-
-def _moved(value: bytes, start: int) -> bytes:
-    """A term table value written by a fork, its postings' place moved by ``start``
-    (words inlined in the table have no place)."""
-    if value[0]:  # inlined
-        return value
-    at = _TERM_INFO.size
-    (place,) = _PLACE.unpack_from(value, at)
-    return value[:at] + _PLACE.pack(place + start) + value[at + _PLACE.size :]
 
 
 def _md5_hash(key: bytes) -> int:
