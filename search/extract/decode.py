@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
-import unicodedata
 
 from search.extract.common import BadInput
 
@@ -30,6 +29,8 @@ _META_CHARSET = re.compile(
 # Browsers read these labels as windows-1252 (WHATWG Encoding Standard), and so do pages.
 _AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "ascii", "us-ascii"})
 _SNIFF_BYTES = 4096
+# Control characters (Unicode's category Cc) other than white space: in text, few or none.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # Binary formats hold NUL bytes throughout (compressed data: about one byte in 256); a saved
 # page can carry a few stray ones, which are dropped.
 _MAX_NUL_SHARE = 0.001
@@ -167,6 +168,6 @@ def _looks_binary(text: str) -> bool:
     sample = text[:_SNIFF_BYTES]
     if not sample:
         return False
-    control = sum(1 for ch in sample if ch not in "\t\n\r\f\v" and unicodedata.category(ch) == "Cc")
+    control = len(_CONTROL.findall(sample))
     replaced = sample.count("\ufffd")
     return control > len(sample) * 0.05 or replaced > len(sample) * 0.3
