@@ -309,8 +309,9 @@ class _TermTable(filetables.OrderedHashWriter):
             raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
         position = self._end
         self.index.append(position)
-        self.dbfile.write(_ENTRY_LENGTHS.pack(len(key), len(value)) + key + value)
-        self._end = position + _ENTRY_LENGTHS.size + len(key) + len(value)
+        record = _entry(key, value)
+        self.dbfile.write(record)
+        self._end = position + len(record)
         hashed = _md5_hash(key)
         self.buckets[hashed & 255].append((hashed, position))
         self.lastkey = key
@@ -367,7 +368,7 @@ class _TermEntries:
         self._size = 0
 
     def add(self, key: bytes, value: bytes) -> None:
-        record = _ENTRY_LENGTHS.pack(len(key), len(value)) + key + value
+        record = _entry(key, value)
         if not value[0]:  # not inlined: the place of its postings follows the term info
             self.places.append(self._size + len(record) - len(value) + _TERM_INFO.size)
         self.records.append(record)
@@ -527,6 +528,11 @@ def _md5_hash(key: bytes) -> int:
 # A hash file's entry lengths, and an empty slot of a bucket's table.
 _ENTRY_LENGTHS = struct.Struct("!ii")
 _EMPTY_SLOT = (0, 0)
+
+
+def _entry(key: bytes, value: bytes) -> bytes:
+    """A term table entry as the hash file holds it: the lengths, the key, the value."""
+    return _ENTRY_LENGTHS.pack(len(key), len(value)) + key + value
 
 
 # A block starts with its length and a pickled tuple of six numbers: at most 9 bytes
