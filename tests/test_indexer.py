@@ -535,6 +535,13 @@ def test_a_script_without_a_main_guard_does_not_start_itself_again(
     assert (done.returncode, done.stdout, done.stderr) == (0, "8\n", "")
 
 
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python process (to see what it imports)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_an_index_written_by_workers_opens_without_the_extractors(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -550,9 +557,7 @@ def test_an_index_written_by_workers_opens_without_the_extractors(
         f"print(Searcher({str(tmp_path / 'ix')!r}).search('kabul').total, "
         "'trafilatura' in sys.modules)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60
-    )
+    done = _run_python(probe)
     with Searcher(tmp_path / "ix") as searcher:
         total = searcher.search("kabul").total
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{total} False\n", "")
@@ -573,9 +578,7 @@ def test_a_sync_of_json_lines_and_text_leaves_the_html_readers_unimported(
         f"report = Indexer({str(tmp_path / 'ix')!r}).sync({str(docs)!r}); "
         "print(report.added, 'trafilatura' in sys.modules)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60
-    )
+    done = _run_python(probe)
     assert (done.returncode, done.stdout, done.stderr) == (0, "2 False\n", "")
 
 
