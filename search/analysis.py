@@ -7,7 +7,7 @@ the way the index it runs on was written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import Stemmer
@@ -159,13 +159,22 @@ class TextAnalyzer(Analyzer):
                 token.pos = kept
             yield token
 
+    def words(self, value: str) -> list[str]:
+        """The words of ``value`` as written, stop words too: what positions() and terms()
+        read. A text joined from others by line breaks has their words, in order."""
+        return self._words.findall(value)
+
     def positions(self, value: str) -> dict[str, list[int]]:
         """Each word kept from ``value``, with its positions: what indexing reads from
         the tokens of ``self(value, positions=True)``, without making them."""
+        return self.positions_of(self._words.findall(value))
+
+    def positions_of(self, words: list[str]) -> dict[str, list[int]]:
+        """positions() of a text whose words() are ``words``."""
         found: dict[str, list[int]] = {}
         terms = self._terms
         position = None  # as in __call__: the first word kept keeps its place
-        for place, word in enumerate(self._words.findall(value)):
+        for place, word in enumerate(words):
             text = terms.get(word)
             if text is None:
                 text = self._remember(word)
@@ -180,9 +189,13 @@ class TextAnalyzer(Analyzer):
 
     def terms(self, value: str) -> set[str]:
         """The words kept from ``value``: what indexing without positions reads."""
+        return self.terms_of(self._words.findall(value))
+
+    def terms_of(self, words: Iterable[str]) -> set[str]:
+        """terms() of a text whose words() are ``words``."""
         terms = self._terms
         found = set()
-        for word in set(self._words.findall(value)):
+        for word in set(words):
             text = terms.get(word)
             if text is None:
                 text = self._remember(word)

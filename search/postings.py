@@ -18,7 +18,7 @@ import heapq
 import operator
 import pickle
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice, repeat
 from typing import Any
 
@@ -121,33 +121,66 @@ def gathered_fields(schema) -> list[str]:
     return [name for name in schema.names() if schema[name].indexed]
 
 
-def gather(documents: Sequence[dict[str, Any]], schema) -> FilePostings:
+def gather(
+    documents: Sequence[dict[str, Any]],
+    schema,
+    *,
+    joined: Mapping[str, Sequence[str]] | None = None,
+) -> FilePostings:
     """The postings of ``documents`` in the gathered fields of ``schema``, as Whoosh's
-    writer would add them (field boosts of 1)."""
+    writer would add them (field boosts of 1).
+
+    ``joined``: fields of words alone whose text is other fields' texts joined by line
+    breaks (as :func:`search.schema.document_for` makes the spell field's): where a
+    document's is, its words are read from those fields' words rather than again (no
+    word spans a line break).
+    """
+    joined = joined or {}
+    names = gathered_fields(schema)
     gathered = FilePostings()
-    for name in gathered_fields(schema):
+    # Each document's words in the fields joined into a field gathered after them.
+    read: dict[str, dict[int, list[str]]] = {
+        source: {}
+        for name, sources in joined.items()
+        if name in names
+        for source in sources
+        if source in names and names.index(source) < names.index(name)
+    }
+    for name in names:
         field = schema[name]
         words: dict[str | bytes, list] = {}
         lengths: list[int | None] = [None] * len(documents)
-        add = _adder(field, words)
+        if name in joined:
+            add = _joined_adder(field, words, joined[name], read)
+        else:
+            add = _adder(field, words, read.get(name))
         for docnum, document in enumerate(documents):
             value = document.get(name)
             if value is not None:
-                length = add(value, docnum)
+                length = add(value, docnum, document)
                 lengths[docnum] = length if field.scorable else 0
         gathered.fields[name] = words
         gathered.lengths[name] = lengths
     return gathered
 
 
-def _adder(field, words: dict[str | bytes, list]) -> Callable[[Any, int], int]:
+# A function adding the postings of a value of a field in a document to the field's words:
+# (value, document number, document) -> the sum of the words' frequencies.
+_Adder = Callable[[Any, int, dict], int]
+
+
+def _adder(
+    field,
+    words: dict[str | bytes, list],
+    read: dict[int, list[str]] | None = None,
+) -> _Adder:
     """A function adding the postings of a value of ``field`` in document ``docnum`` to
-    ``words`` and returning their frequencies' sum. For text analyzed by
-    :class:`~search.analysis.TextAnalyzer`, the words are read straight from the
-    analyzer (as text), in a loop of the field's kind; else from ``field.index``."""
+    ``words``. For text analyzed by :class:`~search.analysis.TextAnalyzer`, the words
+    are read straight from the analyzer (as text), in a loop of the field's kind, and
+    kept in ``read`` by document number if it is given; else from ``field.index``."""
     indexed: dict[str, list] = {}
 
-    def add_indexed(value: Any, docnum: int) -> int:
+    def add_indexed(value: Any, docnum: int, document: dict | None = None) -> int:
         length = 0
         for word, frequency, posting in _field_postings(field, value, docnum, indexed):
             entries = words.get(word)
@@ -158,17 +191,21 @@ def _adder(field, words: dict[str | bytes, list]) -> Callable[[Any, int], int]:
             length += frequency
         return length
 
-    if type(field.analyzer) is not TextAnalyzer:
+    analyzer = field.analyzer
+    if type(analyzer) is not TextAnalyzer:
         return add_indexed
     format_, boost = field.format, field.format.field_boost
     if type(format_) is Positions:
-        positions, once = field.analyzer.positions, _ONCE
+        positions, once = analyzer.positions_of, _ONCE
 
-        def add_positions(value: Any, docnum: int) -> int:
+        def add_positions(value: Any, docnum: int, document: dict | None = None) -> int:
             if not isinstance(value, str):
                 return add_indexed(value, docnum)
+            written = analyzer.words(value)
+            if read is not None:
+                read[docnum] = written
             length = 0
-            for word, found in positions(value).items():
+            for word, found in positions(written).items():
                 count = len(found)
                 # Most words are found once, at a position whose pickle is known.
                 if count == 1 and (pickled := once.get(found[0])) is not None:
@@ -185,23 +222,62 @@ def _adder(field, words: dict[str | bytes, list]) -> Callable[[Any, int], int]:
 
         return add_positions
     if type(format_) is Existence:
-        terms = field.analyzer.terms
+        add_found = _terms_adder(words, boost)
 
-        def add_terms(value: Any, docnum: int) -> int:
+        def add_terms(value: Any, docnum: int, document: dict | None = None) -> int:
             if not isinstance(value, str):
                 return add_indexed(value, docnum)
-            posting = (docnum, boost, b"")
-            found = terms(value)
-            for word in found:
-                entries = words.get(word)
-                if entries is None:
-                    words[word] = list(posting)
-                else:
-                    entries += posting
-            return len(found)
+            written = analyzer.words(value)
+            if read is not None:
+                read[docnum] = written
+            return add_found(analyzer.terms_of(written), docnum)
 
         return add_terms
     return add_indexed
+
+
+def _terms_adder(words: dict[str | bytes, list], boost: float) -> Callable[[set[str], int], int]:
+    """A function adding the postings of the words a document holds (a set) to
+    ``words``, and returning how many they are."""
+
+    def add(found: set[str], docnum: int) -> int:
+        posting = (docnum, boost, b"")
+        for word in found:
+            entries = words.get(word)
+            if entries is None:
+                words[word] = list(posting)
+            else:
+                entries += posting
+        return len(found)
+
+    return add
+
+
+def _joined_adder(
+    field,
+    words: dict[str | bytes, list],
+    sources: Sequence[str],
+    read: dict[str, dict[int, list[str]]],
+) -> _Adder:
+    """_adder() for a field whose text joins the texts of the ``sources`` fields by line
+    breaks: when a document's does, its words are theirs, those of a source taken from
+    ``read`` if it was read there."""
+    plain = _adder(field, words)
+    analyzer = field.analyzer
+    if type(analyzer) is not TextAnalyzer or type(field.format) is not Existence:
+        return plain
+    add_found = _terms_adder(words, field.format.field_boost)
+    # Every TextAnalyzer finds the same words.
+    kept = [read.get(source, {}) for source in sources]
+
+    def add_joined(value: Any, docnum: int, document: dict) -> int:
+        texts = [document.get(source) or "" for source in sources]
+        if not all(type(text) is str for text in texts) or value != "\n".join(texts):
+            return plain(value, docnum, document)
+        written = [known.get(docnum) or analyzer.words(text) for known, text in zip(kept, texts)]
+        return add_found(analyzer.terms_of(chain.from_iterable(written)), docnum)
+
+    return add_joined
 
 
 def _field_postings(

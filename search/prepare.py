@@ -27,7 +27,7 @@ from typing import Any
 from search.errors import ExtractError
 from search.extract import READER_VERSION, extract_file
 from search.postings import FilePostings, gather, gathered_fields
-from search.schema import document_for
+from search.schema import JOINED_FIELDS, document_for
 
 __all__ = [
     "FileState",
@@ -163,7 +163,7 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
     key = prepared.state.key
     prepared.documents = [document_for(article, key) for article in articles]
     if schema is not None:
-        prepared.postings = gather(prepared.documents, schema)
+        prepared.postings = gather(prepared.documents, schema, joined=JOINED_FIELDS)
         _drop_gathered_only(prepared.documents, schema)
     return prepared
 

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_FIELD_BOOSTS",
     "FIELD_ALIASES",
     "FILE_FIELD",
+    "JOINED_FIELDS",
     "QUERY_STOP_WORDS",
     "SPELL_ARTICLES",
     "SPELL_FIELD",
@@ -78,6 +79,11 @@ SPELL_FIELD = "spell"
 # suggestions need to tell a word found once from a common one, not to count every
 # article. All of them took 45% of the postings of Reuters (search.postings.TermPool caps them).
 SPELL_ARTICLES = 3
+# The fields whose texts make the spell field's, joined by line breaks (document_for).
+SPELL_SOURCES = ("title", "body")
+# Gathering a file's words reads the spell field's from title's and body's
+# (search.postings.gather).
+JOINED_FIELDS = {SPELL_FIELD: SPELL_SOURCES}
 
 
 # The precisions dates are indexed at, as bits of microseconds dropped: the exact time,
@@ -587,7 +593,7 @@ def document_for(article: Article, file_state: str) -> dict[str, Any]:
         "language": article.language,
         "hash": article.content_hash,
         "fingerprint": fingerprint(article.body or article.summary),
-        SPELL_FIELD: f"{article.title}\n{article.body}",
+        SPELL_FIELD: "\n".join(getattr(article, name) for name in SPELL_SOURCES),
     }
     if article.date is not None:
         doc["date"] = article.date

@@ -23,7 +23,7 @@ from search import Article
 from search.analysis import text_analyzer
 from search.codec import Codec
 from search.postings import TermPool, add_gathered, gather
-from search.schema import SPELL_FIELD, build_schema, document_for
+from search.schema import JOINED_FIELDS, SPELL_FIELD, build_schema, document_for
 
 WORDS = [f"w{n}" for n in range(300)] + ["the", "Kabul’s", "U.S.", "café", "of"]
 
@@ -70,8 +70,10 @@ def gathered_segment(
     kept: list[bool] | None = None,
     limitmb: int = 128,
     capped: dict[str, int] | None = None,
+    gathering: dict | None = None,
 ) -> dict[str, bytes]:
-    """The segment written from ``docs`` gathered in ``files`` parts."""
+    """The segment written from ``docs`` gathered in ``files`` parts (with ``gathering``,
+    the options of gather())."""
     schema = build_schema()
     ix = FileStorage(str(index_dir)).create().create_index(schema)
     writer = ix.writer(codec=Codec())
@@ -79,7 +81,7 @@ def gathered_segment(
     size = -(-len(docs) // files)
     for start in range(0, len(docs), size):
         part = docs[start : start + size]
-        postings = gather(part, schema)
+        postings = gather(part, schema, **(gathering or {}))
         if pickled:
             postings = pickle.loads(pickle.dumps(postings, pickle.HIGHEST_PROTOCOL))
         add_gathered(writer, part, postings, (kept or [True] * len(docs))[start : start + size])
@@ -184,6 +186,45 @@ def test_a_capped_field_keeps_a_word_for_its_first_documents(
     assert postings[b"w1"] == holding[:3]
     assert max(map(len, postings.values())) == 3
     assert title_frequency > 3  # other fields are not capped
+
+
+def test_a_joined_field_takes_its_words_from_its_sources_when_its_text_joins_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = build_schema()
+    docs = [
+        document_for(Article(id="j1", title="Kabul falls", body="The Taliban's advance. U.S."), ""),
+        document_for(Article(id="j2", body="Nickel rises"), ""),  # no title
+        {"id": "j3", "title": "Kabul", "body": "advance", SPELL_FIELD: "zinc Copper"},
+        {"id": "j4", "title": "Kabul", "body": "advance", SPELL_FIELD: ["zinc"]},
+    ]
+    analyzer = schema[SPELL_FIELD].analyzer
+    read = []
+    monkeypatch.setattr(analyzer, "words", lambda text: read.append(text) or [*text.split()])
+    joined = gather(docs, schema, joined=JOINED_FIELDS)
+    monkeypatch.undo()
+    # The bodies were read once, for the body field; the spell field read the titles.
+    assert read == ["Kabul falls", "", "zinc Copper"]
+    assert joined.fields[SPELL_FIELD] == gather(docs, schema).fields[SPELL_FIELD]
+    assert {word: entries[0::3] for word, entries in joined.fields[SPELL_FIELD].items()} == {
+        "kabul": [0],
+        "falls": [0],
+        "taliban's": [0],
+        "advance": [0],
+        "u.s": [0],
+        "nickel": [1],
+        "rises": [1],
+        "zinc": [2],
+        "copper": [2],
+        b"zinc": [3],  # as Whoosh indexes a list: each item a word as it is
+    }
+
+
+def test_a_joined_field_gathered_from_its_sources_writes_whooshs_segment(
+    docs: list[dict], whooshs: dict[str, bytes], tmp_path: Path
+) -> None:
+    joined = {"joined": JOINED_FIELDS}
+    assert gathered_segment(tmp_path, docs, files=3, pickled=True, gathering=joined) == whooshs
 
 
 def test_a_pool_numbers_a_files_documents_as_it_is_told(tmp_path: Path) -> None:
