@@ -26,22 +26,30 @@ COPY_SIMILARITY = 0.5
 MIN_SHINGLES = 8
 
 _WORD = re.compile(r"\w+")
+# For ASCII text, \w+'s words are what is left between the other characters made spaces:
+# str.translate and str.split find them in half the time of the regular expression.
+_ASCII_WORDS = str.maketrans({chr(i): " " for i in range(128) if not re.fullmatch(_WORD, chr(i))})
 _EMPTY = "-" * 8
 
 
 def fingerprint(text: str) -> str:
     """Return the fingerprint of ``text``: :data:`BINS` hex minima, empty if too short."""
-    words = _WORD.findall(text.lower())
-    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)}
+    words = _words(text.lower())
+    # Each shingle made and hashed in C: a loop over them took twice as long.
+    shingles = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)))))
     if len(shingles) < MIN_SHINGLES:
         return ""
     minima = [None] * BINS
-    for shingle in shingles:
-        value = zlib.crc32(shingle.encode("utf-8"))
+    for value in map(zlib.crc32, map(str.encode, shingles)):
         slot = value % BINS
         if minima[slot] is None or value < minima[slot]:
             minima[slot] = value
     return "".join(_EMPTY if m is None else f"{m:08x}" for m in minima)
+
+
+def _words(text: str) -> list[str]:
+    """The \\w+ words of ``text``."""
+    return text.translate(_ASCII_WORDS).split() if text.isascii() else _WORD.findall(text)
 
 
 def similarity(first: str, second: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import Article, Indexer, Searcher
+from search import Article, Indexer, Searcher, duplicates
 from search.analysis import text_analyzer
 from search.cli import main
 from search.duplicates import are_copies, fingerprint, group_copies, similarity
@@ -117,6 +118,29 @@ def test_fingerprints_tell_copies_from_other_stories() -> None:
     assert similarity(fingerprint(WIRE), fingerprint(EDITED)) >= 0.6
     assert similarity(fingerprint(WIRE), fingerprint(OTHER)) < 0.2
     assert fingerprint("Too short to judge.") == ""
+
+
+def test_fingerprints_are_the_ones_indexes_hold() -> None:
+    # Fingerprints are stored: a new one must be comparable with those indexed before.
+    assert fingerprint(WIRE) == (
+        "8f52ba400a8827d112362df2adb0e17336cf596425b71d251427bfd61837989718a468f8330be689"
+        "a9477eba0cd9db5b1ba1da1c5e00df7d4b80ddfe28030f3f"
+    )
+    german = (
+        "Überschwemmungen in Dera: Die Flüsse traten über die Ufer, Straßen wurden gesperrt "
+        "und Tausende verließen ihre Häuser."
+    )
+    assert fingerprint(german) == (
+        "----------------2d10b5323b4834a3----------------dfbbe1c693660e773ff120887ebd0759"
+        "--------1a56e00b--------57cc3c9d045d19fe--------"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=127)) | st.text())
+def test_a_fingerprints_words_are_those_of_a_word_pattern(text: str) -> None:
+    # ASCII text has its words found without the regular expression.
+    assert duplicates._words(text) == re.findall(r"\w+", text)
 
 
 def test_copies_fold_into_the_best_hit(stories: Path) -> None:
