@@ -64,6 +64,11 @@ from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+try:  # CPython's own MD5 hashes a term's few bytes in half the time OpenSSL's takes
+    from _md5 import md5 as _md5
+except ImportError:  # pragma: no cover - a Python built without it
+    _md5 = hashlib.md5
+
 __all__ = [
     "BYTE_LENGTHS",
     "KEY_FIELDS",
@@ -278,14 +283,32 @@ class _FieldWriter(W3FieldWriter):
         """What start_term(), add_postings() and finish_term() write for a word of fewer
         postings than the codec inlines (most words), without a postings writer or a
         W3TermInfo. ``lengths``: the documents' length bytes (0: none)."""
-        stored = tuple(array("f", weights))  # as 32-bit floats hold them
-        present = lengths.translate(None, b"\0")
-        shortest, longest = (min(present), max(present)) if present else (0, 0)
-        info = _TERM_INFO.pack(
-            True, sum(stored), len(ids), shortest, longest, max(0, *weights), ids[0], ids[-1]
-        )
+        stored, total, most = _inlined_weights(weights)
+        if len(lengths) == 1:  # most words: the length byte is the shortest and longest
+            shortest = longest = lengths[0]
+        else:
+            present = lengths.translate(None, b"\0")
+            shortest, longest = (min(present), max(present)) if present else (0, 0)
+        info = _TERM_INFO.pack(True, total, len(ids), shortest, longest, most, ids[0], ids[-1])
         inlined = pickle.dumps((tuple(ids), stored, tuple(values)), 2)
         self._tindex.add(pack_ushort(self._fieldid) + text, info + inlined)
+
+
+def _inlined_weights(weights: array) -> tuple[tuple[float, ...], float, float]:
+    """An inlined word's weights as 32-bit floats hold them, their sum, and the largest
+    weight (at least 0). Kept by the weights' bytes: most are one or two small counts."""
+    key = weights.tobytes()
+    known = _INLINED_WEIGHTS.get(key)
+    if known is None:
+        stored = tuple(array("f", weights))
+        known = (stored, sum(stored), max(0, *weights))
+        if len(_INLINED_WEIGHTS) < _INLINED_WEIGHTS_KEPT:
+            _INLINED_WEIGHTS[key] = known
+    return known
+
+
+_INLINED_WEIGHTS: dict[bytes, tuple[tuple[float, ...], float, float]] = {}
+_INLINED_WEIGHTS_KEPT = 10_000
 
 
 class _TermTable(filetables.OrderedHashWriter):
@@ -522,7 +545,7 @@ def _end_with(parent: int) -> None:
 
 def _md5_hash(key: bytes) -> int:
     """filetables.md5_hash(): the digest's last four bytes, as a number."""
-    return int.from_bytes(hashlib.md5(key).digest()[12:], "big")
+    return int.from_bytes(_md5(key).digest()[12:], "big")
 
 
 # A hash file's entry lengths, and an empty slot of a bucket's table.
