@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from stat import S_ISREG
-from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
@@ -35,18 +34,18 @@ from search.damage import reads_index
 from search.errors import IndexBusyError, IndexCorruptError
 from search.extract import is_article_file
 from search.models import Article, Skipped, SyncReport
-from search.postings import FilePostings, TermPool, add_gathered, gather
+from search.postings import TermPool, add_gathered
 from search.prepare import (
     FileState,
     FileTask,
     Prepared,
+    gather_documents,
     os_reason,
     prepare_files,
     worker_count,
 )
 from search.schema import (
     FILE_FIELD,
-    JOINED_FIELDS,
     SPELL_ARTICLES,
     SPELL_FIELD,
     build_schema,
@@ -358,7 +357,9 @@ class Indexer:
                 batch = list(documents.values())
                 for start in range(0, len(batch), ADD_BATCH):
                     part = batch[start : start + ADD_BATCH]
-                    add_gathered(writer, part, _gathered(part, writer.schema), [True] * len(part))
+                    add_gathered(
+                        writer, part, gather_documents(part, writer.schema), [True] * len(part)
+                    )
             except BaseException:
                 writer.cancel()
                 raise
@@ -593,7 +594,7 @@ class _SyncRun:
             written.add(article_id)
         if written:
             writer = self._write()
-            postings = prepared.postings or _gathered(documents, writer.schema)
+            postings = prepared.postings or gather_documents(documents, writer.schema)
             add_gathered(writer, documents, postings, kept)
             self.pending += len(written)
         return written
@@ -606,11 +607,6 @@ class _SyncRun:
             return None
         stored = self.before.document(id=article_id)
         return stored.get("path") or "code" if stored else None
-
-
-def _gathered(documents: list[dict[str, Any]], schema) -> FilePostings:
-    """The postings of ``documents``, as a worker gathers them (search.prepare)."""
-    return gather(documents, schema, joined=JOINED_FIELDS)
 
 
 def _documents_by_id(articles: Iterable[Article]) -> dict[str, dict]:

@@ -33,6 +33,7 @@ __all__ = [
     "FileState",
     "FileTask",
     "Prepared",
+    "gather_documents",
     "hash_file",
     "os_reason",
     "prepare_files",
@@ -163,9 +164,15 @@ def prepare_file(task: FileTask, schema=None) -> Prepared:
     key = prepared.state.key
     prepared.documents = [document_for(article, key) for article in articles]
     if schema is not None:
-        prepared.postings = gather(prepared.documents, schema, joined=JOINED_FIELDS)
+        prepared.postings = gather_documents(prepared.documents, schema)
         _drop_gathered_only(prepared.documents, schema)
     return prepared
+
+
+def gather_documents(documents: list[dict[str, Any]], schema) -> FilePostings:
+    """The postings of ``documents`` in ``schema``'s fields, the spell field's words read
+    from title's and body's: how a file's articles are gathered, here or by the writer."""
+    return gather(documents, schema, joined=JOINED_FIELDS)
 
 
 def _drop_gathered_only(documents: list[dict[str, Any]], schema) -> None:
