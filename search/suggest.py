@@ -35,9 +35,10 @@ EDIT_COST = 20
 # hold. A word found only in summaries, tags or names counts as absent.
 KNOWN_WORD_FACTOR = 10
 
-# Words of three letters or more that are not a field name ("title:") and not part of
-# a date or number.
-_WORD = re.compile(r"(?<![\w'])[^\W\d_]{3,}(?![\w':])")
+# Words of three letters or more that are not a field name ("title:"), not part of a
+# date or number, and not a fuzzy or wildcard word ("talibn~", "talib*", "*ban"): those
+# ask for other spellings themselves.
+_WORD = re.compile(r"(?<![\w'*])[^\W\d_]{3,}(?![\w':~*])")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 # What stands right before a word the query leaves out: "-kabul", "NOT kabul".
 _NEGATED = re.compile(r"(?:-|\bNOT\s+)$")

@@ -343,6 +343,9 @@ def test_did_you_mean_offers_real_words(index_dir: Path) -> None:
         # A word left out is left as typed.
         assert searcher.search("talibn NOT kabol").suggestion == "taliban NOT kabol"
         assert searcher.search("-kabol talibn").suggestion == "-kabol taliban"
+        # A fuzzy or wildcard word asks for other spellings itself: left as typed.
+        assert searcher.search("talibn~ capitols").suggestion == "talibn~ capitals"
+        assert searcher.search("talibn*").suggestion is None
     listing = CliRunner().invoke(main, ["query", "talibn", "--index", str(index_dir)])
     assert listing.stdout == "No articles match.\nDid you mean: taliban?\n"
 
