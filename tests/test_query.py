@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 
 import pytest
@@ -18,7 +19,10 @@ from search.query import (
     AUTO_AND_MAX_CLAUSES,
     LOOSEN_MIN_WORDS,
     MAX_DEPTH,
+    MAX_EXPANSIONS,
     ParsedQuery,
+    _CappedPrefix,
+    _CappedWildcard,
     date_filter_query,
     parse_date_span,
     parse_query,
@@ -313,6 +317,61 @@ def test_fields_and_aliases(index) -> None:
 )
 def test_phrases_wildcards_fuzzy_and_analysis(index, text: str, expected: set[str]) -> None:
     assert ids(index, text) == expected
+
+
+def _two_segments(titles: list[str]):
+    """An index of one article per title, even titles in one segment, odd in another."""
+    ix = RamStorage().create_index(build_schema())
+    for half in (titles[::2], titles[1::2]):
+        writer = ix.writer()
+        for title in half:
+            writer.add_document(**document_for(Article(id=title, title=title), title))
+        writer.commit(merge=False)
+    return ix
+
+
+@pytest.mark.parametrize(
+    "capped, whoosh",
+    [
+        (_CappedPrefix("title", "ca"), wq.Prefix("title", "ca")),
+        (_CappedWildcard("title", "ca*x"), wq.Wildcard("title", "ca*x")),
+    ],
+)
+def test_expanding_over_segments_gives_the_first_words_of_the_whole_index(
+    capped: wq.Query, whoosh: wq.Query
+) -> None:
+    ix = _two_segments([f"ca{n:04d}x" for n in range(MAX_EXPANSIONS * 2)])
+    with ix.reader() as reader:
+        assert len(reader.readers) == 2
+        expected = list(itertools.islice(whoosh._btexts(reader), MAX_EXPANSIONS))
+        assert len(expected) == MAX_EXPANSIONS
+        assert list(capped._btexts(reader)) == expected
+        assert [word.decode() for word in expected[:3]] == ["ca0000x", "ca0001x", "ca0002x"]
+
+
+def test_a_fuzzy_word_is_expanded_once_per_segment_and_field(monkeypatch) -> None:
+    ix = _two_segments(["kabul", "kabol", "kabil", "kebab"])
+    found = []
+    expand = wq.FuzzyTerm._btexts
+
+    def counted(query: wq.FuzzyTerm, reader):
+        words = list(expand(query, reader))
+        found.append((query.fieldname, reader, tuple(words)))
+        return iter(words)
+
+    monkeypatch.setattr(wq.FuzzyTerm, "_btexts", counted)
+    query = parse_query("title:kabul~").query
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        assert {hit["id"] for hit in searcher.search(query)} == {"kabul", "kabol", "kabil"}
+        assert [hit["id"] for hit in searcher.search(query)]  # the same words, kept
+        segments = [segment for segment, _ in searcher.leaf_searchers()]
+        assert [(field, reader) for field, reader, _ in found] == [
+            ("title", segment.reader()) for segment in segments
+        ]
+        words = set().union(*(words for *_, words in found))
+        expanded = query.expanded_terms(searcher.reader())
+        assert sorted(word for _, word in expanded) == sorted(words)
+    assert [words for *_, words in found] == [("kabil", "kabul"), ("kabol",)]
 
 
 def test_empty_text_and_stop_words(index) -> None:
