@@ -247,10 +247,21 @@ def _format_span(start: dt.datetime | None, end: dt.datetime | None) -> str:
 # Bounded expansion and coordination: Whoosh classes adapted to what we need
 
 
-# Expansions kept for each segment reader (a reader never changes), at most this many.
-MAX_KEPT_EXPANSIONS = 4096
+# Words of expansions kept for each segment reader (a reader never changes), at most
+# this many all told (an expansion counting one more): some 2 MB a segment.
+MAX_KEPT_WORDS = 32_768
 _expansions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _expansions_lock = threading.Lock()
+
+
+class _Kept:
+    """A segment reader's expansions, and how many words they hold."""
+
+    __slots__ = ("expansions", "words")
+
+    def __init__(self) -> None:
+        self.expansions: dict[tuple, tuple[bytes | str, ...]] = {}
+        self.words = 0
 
 
 def _expanded(reader, key: tuple, expand: Callable) -> tuple[bytes | str, ...]:
@@ -266,14 +277,18 @@ def _expanded(reader, key: tuple, expand: Callable) -> tuple[bytes | str, ...]:
         found = set().union(*(_expanded(segment, key, expand) for segment in reader.readers))
         return tuple(sorted(found)[:MAX_EXPANSIONS])
     with _expansions_lock:
-        kept = _expansions.setdefault(reader, {})
-        words = kept.get(key)
+        kept = _expansions.get(reader)
+        if kept is None:
+            kept = _expansions[reader] = _Kept()
+        words = kept.expansions.get(key)
     if words is None:
         words = tuple(itertools.islice(expand(reader), MAX_EXPANSIONS))
         with _expansions_lock:
-            if len(kept) >= MAX_KEPT_EXPANSIONS:
-                kept.clear()
-            kept[key] = words
+            if kept.words + len(words) + 1 > MAX_KEPT_WORDS:
+                kept.expansions.clear()
+                kept.words = 0
+            kept.expansions[key] = words
+            kept.words += len(words) + 1
     return words
 
 

@@ -349,6 +349,19 @@ def test_expanding_over_segments_gives_the_first_words_of_the_whole_index(
         assert [word.decode() for word in expected[:3]] == ["ca0000x", "ca0001x", "ca0002x"]
 
 
+def test_the_expansions_kept_for_a_segment_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(search.query, "MAX_KEPT_WORDS", 5)
+    ix = _two_segments(["kabul", "kabol", "kandahar", "karachi"])
+    with ix.reader() as reader:
+        segment = reader.readers[0]  # kabul, kandahar
+        for prefix, count in [("ka", 2), ("kab", 1), ("kan", 1), ("k", 2), ("ka", 2)]:
+            expanded = list(_CappedPrefix("title", prefix)._btexts(segment))
+            assert expanded == list(wq.Prefix("title", prefix)._btexts(segment))
+            assert len(expanded) == count
+            # Each expansion counts its words and one more.
+            assert search.query._expansions[segment].words <= 5
+
+
 def test_a_fuzzy_word_is_expanded_once_per_segment_and_field(monkeypatch) -> None:
     ix = _two_segments(["kabul", "kabol", "kabil", "kebab"])
     found = []
