@@ -140,7 +140,7 @@ class Codec(W3Codec):
             return _LeafMatcher(
                 dbfile, offset, length, format_, term=term, scorer=scorer, split=self._splits()
             )
-        ids, weights, values = terminfo.inlined_postings()
+        ids, weights, values = _checked_inlined(terminfo.inlined_postings())
         return _InlinedMatcher(
             list(ids), weights, values, format_, scorer=scorer, term=term, terminfo=terminfo
         )
@@ -887,6 +887,27 @@ def read_postings(matcher, doc_limit: int) -> int:
             decode(value)
         count, last = count + len(ids), ids[-1]
     return count
+
+
+def _checked_inlined(postings: object) -> tuple[tuple, tuple, tuple]:
+    """A term's inlined postings, unpickled from its entry in the term table, once they
+    are seen to be ids, weights and values: a damaged pickle can build other objects (a
+    builtin function for the weights, once), which would fail later in the matchers,
+    where no damage is looked for."""
+    if type(postings) is tuple and len(postings) == 3:
+        ids, weights, values = postings
+        if (
+            type(ids) is tuple
+            and type(weights) is tuple
+            and type(values) is tuple
+            and len(weights) == len(ids)
+            and len(values) <= len(ids)  # Whoosh keeps no empty values
+            and all(type(docnum) is int for docnum in ids)
+            and all(type(weight) in (float, int) for weight in weights)
+            and all(type(value) is bytes for value in values)
+        ):
+            return ids, weights, values
+    raise pickle.UnpicklingError("a term's inlined postings are not ids, weights and values")
 
 
 class _InlinedMatcher(ListMatcher):

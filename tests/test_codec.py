@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from whoosh import formats
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter, W3TermInfo
 
 import search.indexer
 from search import Article, Indexer, Searcher
 from search.check import check_index
 from search.codec import INLINE_BELOW, Codec, _PostingsWriter
+from search.damage import damage
 
 QUERIES = [
     "kabul",
@@ -354,3 +357,32 @@ def test_blocks_are_minified_as_whoosh_minifies_them(ids: list[int], weights: li
         return writer._mini_ids(), writer._mini_weights()
 
     assert minified(_PostingsWriter) == minified(W3PostingsWriter)
+
+
+@pytest.mark.parametrize(
+    "postings",
+    [
+        ((0,), len, ()),  # a damaged pickle built a builtin function for the weights
+        ((0, "1"), (1.0, 1.0), ()),
+        ((0, 1), (1.0,), ()),
+        ((0,), (1.0,), (b"\x01", b"\x02")),
+        ((0,), (1.0,), ("1",)),
+        [(0,), (1.0,), ()],
+        7,
+    ],
+)
+def test_inlined_postings_that_are_not_postings_are_damage(postings: object) -> None:
+    terminfo = W3TermInfo()
+    terminfo._inlined = postings
+    with pytest.raises(pickle.UnpicklingError) as caught:
+        Codec().postings_reader(None, terminfo, formats.Existence())
+    assert damage(caught.value) == (
+        "damaged: UnpicklingError: a term's inlined postings are not ids, weights and values"
+    )
+
+
+def test_inlined_postings_are_read_as_written() -> None:
+    terminfo = W3TermInfo()
+    terminfo.set_inlined([2, 5], [1.0, 2], [b"\x01\x00", b"\x01\x03"])
+    matcher = Codec().postings_reader(None, terminfo, formats.Positions())
+    assert list(matcher.all_ids()) == [2, 5]
