@@ -34,11 +34,24 @@ def _run() -> None:
 
     try:
         run_command()
+        status = 0
     except SystemExit as done:
-        if not done.code:
-            start_in_background(argv)
-        raise
-    start_in_background(argv)
+        status = _exit_status(done.code)
+    if not status:
+        start_in_background(argv)
+    # The command has closed what it wrote; what is left to free goes with the process:
+    # tearing down Whoosh and the modules took some 30 ms of a 150 ms query.
+    _leave(status)
+
+
+def _exit_status(code: object) -> int:
+    """What ``sys.exit(code)`` would exit with, saying a message as it would."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
 
 
 def import_whoosh() -> None:
@@ -72,8 +85,8 @@ def _urlretrieve(*args: object, **kwargs: object) -> tuple[str, object]:
 
 
 def _leave(code: int) -> None:
-    """Exit at once with ``code`` once the output is flushed: a served command leaves
-    nothing else to close, and the interpreter's teardown would be a tenth of its time."""
+    """Exit at once with ``code`` once the output is flushed: a command leaves nothing
+    else to close, and the interpreter's teardown would be a tenth of its time."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -4,12 +4,18 @@ whole for whatever imports it afterwards. Each test runs a fresh interpreter."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
+
+from search.launch import _exit_status
 
 
 def _python(code: str, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -25,10 +31,14 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def test_a_command_that_runs_itself_does_not_import_urllib(index_dir: Path) -> None:
-    # The process says at exit whether urllib.request was imported.
+    # The process says as it leaves whether urllib.request was imported.
     code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('urllib.request' in sys.modules, file=sys.stderr))\n"
+        "import os, sys\n"
+        "leave = os._exit\n"
+        "def said(code):\n"
+        "    print('urllib.request' in sys.modules, file=sys.stderr, flush=True)\n"
+        "    leave(code)\n"
+        "os._exit = said\n"
         "from search.launch import main\n"
         "main()\n"
     )
@@ -79,3 +89,49 @@ def test_with_other_threads_running_whoosh_loads_as_it_is() -> None:
     )
     result = _python(code)
     assert (result.returncode, result.stdout, result.stderr) == (0, b"True\n", b"")
+
+
+def test_a_command_leaves_at_once_with_its_output_whole(corpus: Path, tmp_path: Path) -> None:
+    # Nothing is torn down after the command (no exit handler runs), and nothing it
+    # wrote is lost: the index checks out, and a long answer to a pipe is all there.
+    code = (
+        "import atexit\n"
+        "atexit.register(print, 'torn down')\n"
+        "from search.launch import main\n"
+        "main()\n"
+    )
+    index = str(tmp_path / "index")
+    built = _python(code, "index", str(corpus), "--index", index)
+    assert built.returncode == 0
+    assert re.fullmatch(
+        rb"8 added, 0 updated, 0 removed, 0 unchanged, 0 files skipped in \d+\.\ds\n",
+        built.stdout,
+    )
+    checked = _python(code, "check", "--index", index)
+    assert checked.returncode == 0 and b"torn down" not in checked.stdout
+    assert checked.stdout.splitlines()[-1] == (
+        b"ok: 8 articles from 5 files in 1 segments, in line with the files on disk"
+    )
+    # Some 5 KB, held in the output's buffer until the command leaves.
+    text = "kabul OR taliban OR banks OR said"
+    listed = _python(code, "query", text, "--index", index, "--json", "--limit", "50")
+    assert listed.returncode == 0
+    found = json.loads(listed.stdout)
+    assert (found["total"], len(found["hits"])) == (6, 6)
+
+
+def test_a_failed_command_leaves_with_its_status_and_message(index_dir: Path) -> None:
+    code = "from search.launch import main\nmain()\n"
+    failed = _python(code, "query", "walrus AND (", "--strict", "--index", str(index_dir))
+    assert (failed.returncode, failed.stdout) == (1, b"")
+    assert failed.stderr == b"error: unclosed parenthesis at position 12 in 'walrus AND ('\n"
+
+
+@pytest.mark.parametrize(
+    "code, status, said", [(None, 0, ""), (0, 0, ""), (2, 2, ""), ("no index", 1, "no index\n")]
+)
+def test_exit_status_is_what_sys_exit_would_leave_with(
+    capsys: pytest.CaptureFixture[str], code: object, status: int, said: str
+) -> None:
+    assert _exit_status(code) == status
+    assert capsys.readouterr().err == said

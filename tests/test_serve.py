@@ -418,7 +418,11 @@ def _launch(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
     """The exit status of ``search <argv>`` run through the entry point, in this process."""
     from search import launch
 
+    def leave(code: int) -> None:
+        raise SystemExit(code)  # not the process: pytest's
+
     monkeypatch.setattr(sys, "argv", ["search", *argv])
+    monkeypatch.setattr(launch, "_leave", leave)
     with pytest.raises(SystemExit) as done:
         launch.main()
     return done.value.code or 0  # type: ignore[return-value]
