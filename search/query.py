@@ -270,7 +270,7 @@ def _expanded(reader, key: tuple, expand: Callable) -> tuple[bytes | str, ...]:
 
     A search expands each wildcard or fuzzy word several times over (to count, match,
     score and highlight), and its respellings repeat most words: on 2,000 words sharing
-    a prefix, a fuzzy word took 0.1-0.3 CPU seconds to expand. Over several segments,
+    a prefix, a search for one fuzzy word took 0.1-0.3 CPU seconds. Over several segments,
     the first words of their union are among each segment's first.
     """
     if isinstance(reader, MultiReader):
