@@ -350,6 +350,26 @@ def test_did_you_mean_offers_real_words(index_dir: Path) -> None:
     assert listing.stdout == "No articles match.\nDid you mean: taliban?\n"
 
 
+def test_did_you_mean_respells_a_word_alike_and_only_a_few_words(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import suggest
+
+    with Searcher(index_dir) as searcher:
+        # A word typed twice is respelled alike, its edits counted twice.
+        assert searcher.search("kabol airprt kabol").suggestion == "kabul airport kabul"
+        reader = searcher._engine().reader()
+        assert suggest.respellings("kabol airprt kabol", reader)[0] == ("kabul airport kabul", 3)
+        # Past MAX_RARE_WORDS rare words, the others are left as typed...
+        monkeypatch.setattr(suggest, "MAX_RARE_WORDS", 2)
+        three = suggest.respellings("talibn kabol provincal", reader)
+        assert three[0] == ("taliban kabul provincal", 2)
+        # ... and a text of more than MAX_WORDS words is not respelled.
+        monkeypatch.setattr(suggest, "MAX_WORDS", 3)
+        assert suggest.respellings("talibn kabol provincal", reader) == three
+        assert suggest.respellings("talibn kabol provincal capitls", reader) == []
+
+
 def test_similar_articles(index_dir: Path) -> None:
     with Searcher(index_dir) as searcher:
         results = searcher.similar("https://example.com/world/kabul-airport", limit=3)
