@@ -182,6 +182,13 @@ HUGE = {
 }
 
 
+def test_a_very_long_word_is_answered_quickly(searcher: Searcher) -> None:
+    # Its distance to each indexed word (for a respelling) took time growing with both
+    # lengths: 100,000 letters ran past the time allowed.
+    results = timed(lambda: searcher.search("k" * 100_000, strict=False))
+    assert (results.total, results.suggestion) == (0, None)
+
+
 @pytest.mark.parametrize("kind", list(HUGE))
 def test_a_huge_query_is_answered_quickly(searcher: Searcher, kind: str) -> None:
     try:
