@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from whoosh.support.levenshtein import damerau_levenshtein, distance
+from whoosh.support.levenshtein import distance
 
 from search.analysis import text_analyzer
 from search.schema import SPELL_FIELD
@@ -118,21 +118,23 @@ def _candidates(word: str, reader) -> list[tuple[str, int]]:
     if rarity >= RARE_BELOW:
         return []
     least = KNOWN_WORD_FACTOR * max(1, _body_frequency(reader, folded[0])) if rarity else 0
-    near = _near(reader, folded[0])
+    near = _near(reader, folded[0])  # each word with its edits
     common = [(w, _frequency(reader, w)) for w in near if w != folded[0]]
     common = [(w, f, _body_frequency(reader, w)) for w, f in common if f > rarity]
     common = [entry for entry in common if entry[2] >= least]
     # The nearest words first, then the most common.
     common.sort(key=lambda entry: (entry[1], entry[2], entry[0]), reverse=True)
-    edits = [(w, damerau_levenshtein(folded[0], w)) for w, _, _ in common]
+    edits = [(w, near[w]) for w, _, _ in common]
     return [
         *[found for found in edits if found[1] == 1][:CANDIDATES],
         *[found for found in edits if found[1] == 2][:CANDIDATES],
     ]
 
 
-def _near(reader, word: str) -> list[str]:
-    """The spell field's words within two edits of ``word`` that begin with its letter.
+def _near(reader, word: str) -> dict[str, int]:
+    """The spell field's words within two edits of ``word`` that begin with its letter,
+    each with its edits (Whoosh's Damerau-Levenshtein distance, which stops measuring
+    only past the limit).
 
     Not Whoosh's Corrector: in 2.7.4 it scores every candidate by the largest distance
     allowed, so only frequency counts. A scan of the words, as the base IndexReader's
@@ -144,11 +146,13 @@ def _near(reader, word: str) -> list[str]:
     both lengths, and a typed word of 6,000 letters took 1.9 s against 131 words.
     """
     field = reader.schema[SPELL_FIELD]
-    found = []
+    found = {}
     for text in reader.expand_prefix(SPELL_FIELD, word[:1]):
         other = field.from_bytes(text)
-        if abs(len(other) - len(word)) <= 2 and distance(other, word, limit=2) <= 2:
-            found.append(other)
+        if abs(len(other) - len(word)) <= 2:
+            edits = distance(other, word, limit=2)
+            if edits <= 2:
+                found[other] = edits
     return found
 
 
