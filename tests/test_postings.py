@@ -291,6 +291,34 @@ def test_a_fork_takes_the_words_from_halfway_through_the_work(tmp_path: Path) ->
     assert pool._halfway() == ("t", b"zz")
 
 
+def test_postings_without_values_weigh_less_in_the_halves(tmp_path: Path) -> None:
+    # 300 postings without positions (an id field's) take as long to write as 45 with
+    # them: "zz"'s 60 postings with positions are the second half of the work, not all.
+    from whoosh import fields
+
+    schema = fields.Schema(a=fields.ID(), t=fields.TEXT(analyzer=text_analyzer(stem=False)))
+    docs = [{"a": "x", "t": "ab"}, {"a": "x", "t": "bc"}] + [{"a": "x", "t": "zz"}] * 60
+    docs += [{"a": "x"}] * 238
+    pool = TermPool(FileStorage(str(tmp_path)), None)
+    pool.add_gathered(gather(docs, schema), range(300))
+    assert pool._halfway() == ("t", b"zz")
+
+
+def test_a_pools_words_are_sorted_by_field_then_word(tmp_path: Path) -> None:
+    pool = TermPool(FileStorage(str(tmp_path)), None)
+    keys = [("b", b"z"), ("a", "\u00e9".encode()), ("ab", b"a"), ("b", b"a"), ("a", b"e")]
+    for field, word in [*keys, ("ab", b"A b")]:
+        pool.add((field, word, 0, 1.0, b""))
+    assert pool._sorted_keys() == [
+        ("a", b"e"),
+        ("a", "\u00e9".encode()),
+        ("ab", b"A b"),
+        ("ab", b"a"),
+        ("b", b"a"),
+        ("b", b"z"),
+    ]
+
+
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The forks made by commits, with no least number of postings for one."""
