@@ -278,7 +278,8 @@ class _Workers:
 
 def serve() -> None:
     """A worker's loop: read the schema, then tasks, from stdin; write what each gives
-    to stdout, pickled. Anything else written to stdout goes to stderr instead."""
+    to stdout, pickled; leave the process once stdin ends. Anything else written to
+    stdout goes to stderr instead."""
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
@@ -292,7 +293,9 @@ def serve() -> None:
         try:
             task = pickle.load(requests)
         except EOFError:
-            return
+            # Every reply is flushed: leave without tearing the interpreter down, which
+            # took 0.13 s that the writer waited for before its commit.
+            os._exit(0)
         replies.write(_dumps(prepare_file(task, schema)))
         replies.flush()
         if count % COLLECT_EVERY == 0:

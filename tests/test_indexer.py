@@ -503,6 +503,29 @@ def test_a_worker_collects_cyclic_garbage_every_few_files_only() -> None:
     assert [pickle.load(stream) for _ in range(5)] == [1, 2, 1, 2, 1]
 
 
+def test_a_worker_answers_then_leaves_without_teardown_once_its_input_ends() -> None:
+    # Tearing a worker's interpreter down is time the writer waits for before its
+    # commit: the worker's exit handlers never run, yet every answer arrives whole.
+    worker = """
+import atexit, sys
+import search.prepare as prepare
+atexit.register(lambda: sys.stderr.write("torn down"))
+prepare.prepare_file = lambda task, schema: task * 1000
+prepare.serve()
+"""
+    requests = b"".join(pickle.dumps(value) for value in ["schema", "a", "b"])
+    done = subprocess.run(
+        [sys.executable, "-c", worker],
+        input=requests,
+        capture_output=True,
+        check=False,
+        env=prepare_module._worker_environment(),
+    )
+    stream = io.BytesIO(done.stdout)
+    assert [pickle.load(stream), pickle.load(stream)] == ["a" * 1000, "b" * 1000]
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
 def test_workers_that_cannot_start_leave_the_reading_to_this_process(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
