@@ -27,29 +27,33 @@ MIN_SHINGLES = 8
 
 _WORD = re.compile(r"\w+")
 # For ASCII text, \w+'s words are what is left between the other characters made spaces:
-# str.translate and str.split find them in half the time of the regular expression.
-_ASCII_WORDS = str.maketrans({chr(i): " " for i in range(128) if not re.fullmatch(_WORD, chr(i))})
+# bytes.translate and bytes.split find them in half the time of the regular expression.
+_ASCII_BYTE_WORDS = bytes(i if i > 127 or re.fullmatch(_WORD, chr(i)) else 32 for i in range(256))
 _EMPTY = "-" * 8
 
 
 def fingerprint(text: str) -> str:
     """Return the fingerprint of ``text``: :data:`BINS` hex minima, empty if too short."""
-    words = _words(text.lower())
-    # Each shingle made and hashed in C: a loop over them took twice as long.
-    shingles = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)))))
+    shingles = _shingles(text.lower())
     if len(shingles) < MIN_SHINGLES:
         return ""
     minima = [None] * BINS
-    for value in map(zlib.crc32, map(str.encode, shingles)):
+    for value in map(zlib.crc32, shingles):
         slot = value % BINS
         if minima[slot] is None or value < minima[slot]:
             minima[slot] = value
     return "".join(_EMPTY if m is None else f"{m:08x}" for m in minima)
 
 
-def _words(text: str) -> list[str]:
-    """The \\w+ words of ``text``."""
-    return text.translate(_ASCII_WORDS).split() if text.isascii() else _WORD.findall(text)
+def _shingles(text: str) -> set[bytes]:
+    """The shingles of ``text``'s \\w+ words, UTF-8 encoded, each made in C: a loop
+    over them took twice as long. ASCII text is split as bytes, its shingles made
+    encoded: encoding each took a fifth of the time of fingerprinting Reuters."""
+    if text.isascii():
+        words = text.encode().translate(_ASCII_BYTE_WORDS).split()
+        return set(map(b" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)))))
+    words = _WORD.findall(text)
+    return set(map(str.encode, map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS))))))
 
 
 def similarity(first: str, second: str) -> float:

@@ -138,9 +138,11 @@ def test_fingerprints_are_the_ones_indexes_hold() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(max_codepoint=127)) | st.text())
-def test_a_fingerprints_words_are_those_of_a_word_pattern(text: str) -> None:
-    # ASCII text has its words found without the regular expression.
-    assert duplicates._words(text) == re.findall(r"\w+", text)
+def test_a_fingerprints_shingles_are_those_of_a_word_pattern(text: str) -> None:
+    # ASCII text has its words found and its shingles made without the regular expression.
+    words = re.findall(r"\w+", text)
+    expected = {" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)}
+    assert duplicates._shingles(text) == expected
 
 
 def test_copies_fold_into_the_best_hit(stories: Path) -> None:
