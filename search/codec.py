@@ -73,10 +73,13 @@ __all__ = [
     "BYTE_LENGTHS",
     "KEY_FIELDS",
     "Codec",
+    "GapPositions",
     "GatheredWords",
     "check_term_order",
     "copy_key",
     "copy_keys",
+    "decode_gaps",
+    "encode_gaps",
     "length_column",
     "lengths_in_memory",
     "read_postings",
@@ -290,8 +293,19 @@ class _FieldWriter(W3FieldWriter):
             present = lengths.translate(None, b"\0")
             shortest, longest = (min(present), max(present)) if present else (0, 0)
         info = _TERM_INFO.pack(True, total, len(ids), shortest, longest, most, ids[0], ids[-1])
-        inlined = pickle.dumps((tuple(ids), stored, tuple(values)), 2)
+        inlined = pickle.dumps((tuple(ids), stored, _as_shared(values)), 2)
         self._tindex.add(pack_ushort(self._fieldid) + text, info + inlined)
+
+
+def _as_shared(values) -> tuple[bytes, ...]:
+    """``values`` with each value of one byte the object Python keeps for it, as Whoosh's
+    writer has them. A pickle writes an object it met before as a reference to it, and a
+    value of one byte that came from a worker (pickled) is a copy."""
+    return tuple(ONE_BYTE[value[0]] if len(value) == 1 else value for value in values)
+
+
+# The object Python keeps for each value of one byte.
+ONE_BYTE = tuple(bytes([byte]) for byte in range(256))
 
 
 def _inlined_weights(weights: array) -> tuple[tuple[float, ...], float, float]:
@@ -786,7 +800,62 @@ def _positions_decoder(format_) -> Callable[[bytes], list[int]]:
     """The function decoding a value of ``format_`` (one with positions) to positions."""
     if type(format_) is formats.Positions:
         return _decode_positions
+    if type(format_) is GapPositions:
+        return decode_gaps
     return format_.decode_positions
+
+
+class GapPositions(formats.Positions):
+    """Whoosh's Positions format keeping a posting's positions as their differences,
+    each a varint (seven bits a byte, the last byte of each below 128), where Whoosh
+    keeps their count and a pickle of the list: a word found once took 13 bytes
+    instead of one, and the positions of Reuters-21578 26.0 MB before compression
+    instead of 8.0 (8.5 MB after, 4.7 now). Pickled with the schema of indexes made
+    since: its name and module must not change."""
+
+    def encode(self, poslist: list[int]) -> bytes:
+        return encode_gaps(poslist)
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return decode_gaps(valuestring)
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring.translate(None, _HIGH_BYTES))
+
+
+# The bytes that go on to a next one in a varint.
+_HIGH_BYTES = bytes(range(128, 256))
+
+
+def encode_gaps(positions: list[int]) -> bytes:
+    """Ascending positions as :class:`GapPositions` keeps them."""
+    gaps = [positions[0], *map(operator.sub, positions[1:], positions[:-1])]
+    if max(gaps) < 128:  # most: one byte each, made in C
+        return bytes(gaps)
+    encoded = bytearray()
+    for gap in gaps:
+        while gap > 127:
+            encoded.append(gap & 127 | 128)
+            gap >>= 7
+        encoded.append(gap)
+    return bytes(encoded)
+
+
+def decode_gaps(value: bytes) -> list[int]:
+    """The positions :func:`encode_gaps` encoded."""
+    if value.isascii():  # every difference below 128: added up in C
+        return list(itertools.accumulate(value))
+    gaps, gap, shift = [], 0, 0
+    for byte in value:
+        gap |= (byte & 127) << shift
+        if byte < 128:
+            gaps.append(gap)
+            gap = shift = 0
+        else:
+            shift += 7
+    if shift:
+        raise ValueError("a posting's positions end in the middle of a number")
+    return list(itertools.accumulate(gaps))
 
 
 def _decode_positions(value: bytes) -> list[int]:

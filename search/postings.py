@@ -28,7 +28,7 @@ from whoosh.system import pack_uint
 from whoosh.writing import PostingPool
 
 from search.analysis import TextAnalyzer
-from search.codec import GatheredWords
+from search.codec import ONE_BYTE, GapPositions, GatheredWords, encode_gaps
 
 __all__ = ["FilePostings", "TermPool", "add_gathered", "gather", "gathered_fields"]
 
@@ -196,8 +196,9 @@ def _adder(
     if type(analyzer) is not TextAnalyzer:
         return add_indexed
     format_, boost = field.format, field.format.field_boost
-    if type(format_) is Positions:
-        positions, once = analyzer.positions_of, _ONCE
+    encode = _POSITIONS_ENCODERS.get(type(format_))
+    if encode is not None:
+        positions = analyzer.positions_of
 
         def add_positions(value: Any, docnum: int, document: dict | None = None) -> int:
             if not isinstance(value, str):
@@ -208,11 +209,7 @@ def _adder(
             length = 0
             for word, found in positions(written).items():
                 count = len(found)
-                # Most words are found once, at a position whose pickle is known.
-                if count == 1 and (pickled := once.get(found[0])) is not None:
-                    encoded = _ONE + pickled
-                else:
-                    encoded = _encoded_positions(found)
+                encoded = encode(found)
                 entries = words.get(word)
                 if entries is None:
                     words[word] = [docnum, count * boost, encoded]
@@ -322,6 +319,22 @@ def _encoded_positions(positions: list[int]) -> bytes:
 _ONCE: dict[int, bytes] = {}
 _ONCE_KEPT = 100_000
 _ONE = pack_uint(1)
+
+
+def _encoded_gaps(positions: list[int]) -> bytes:
+    """``GapPositions().encode(positions)``. Most words are found once, early enough
+    for their position to fit a byte: Python keeps one object for each such value, as
+    encoding them makes it."""
+    if len(positions) == 1 and positions[0] < 128:
+        return ONE_BYTE[positions[0]]
+    return encode_gaps(positions)
+
+
+# How a posting's positions are encoded, by the format of their field.
+_POSITIONS_ENCODERS: dict[type, Callable[[list[int]], bytes]] = {
+    Positions: _encoded_positions,
+    GapPositions: _encoded_gaps,
+}
 
 
 def add_gathered(

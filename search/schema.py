@@ -24,7 +24,7 @@ from search.analysis import (
     text_analyzer,
     url_analyzer,
 )
-from search.codec import BYTE_LENGTHS, length_column
+from search.codec import BYTE_LENGTHS, GapPositions, length_column
 from search.damage import DamagedDocument
 from search.duplicates import fingerprint
 from search.models import Article
@@ -164,6 +164,13 @@ class DateField(fields.DATETIME):
         return self.sortable_to_bytes(first, shift), self.sortable_to_bytes(last, shift)
 
 
+def _text_field(analyzer, *, stored: bool = False) -> fields.TEXT:
+    """A text field keeping each word's positions, for phrases (see GapPositions)."""
+    field = fields.TEXT(analyzer=analyzer, stored=stored)
+    field.format = GapPositions(field_boost=field.format.field_boost)
+    return field
+
+
 def build_schema() -> fields.Schema:
     """Return a new Whoosh schema for an article index."""
     text = text_analyzer()
@@ -172,15 +179,15 @@ def build_schema() -> fields.Schema:
         id=fields.ID(unique=True, stored=True),
         path=fields.ID(stored=True),
         file=fields.ID(),
-        title=fields.TEXT(analyzer=text, stored=True),
-        summary=fields.TEXT(analyzer=text, stored=True),
-        body=fields.TEXT(analyzer=text, stored=True),
-        author=fields.TEXT(analyzer=names),
+        title=_text_field(text, stored=True),
+        summary=_text_field(text, stored=True),
+        body=_text_field(text, stored=True),
+        author=_text_field(names),
         authors=fields.STORED(),
-        source=fields.TEXT(analyzer=source_analyzer(), stored=True),
+        source=_text_field(source_analyzer(), stored=True),
         # The exact source name, for counting articles per source.
         site=fields.ID(sortable=True),
-        url=fields.TEXT(analyzer=url_analyzer(), stored=True),
+        url=_text_field(url_analyzer(), stored=True),
         tags=fields.KEYWORD(stored=True, lowercase=True, commas=True, scorable=True),
         date=DateField(stored=True, sortable=True),
         language=fields.ID(stored=True),

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter, W3TermInfo
@@ -15,8 +17,9 @@ from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter, W3TermInfo
 import search.indexer
 from search import Article, Indexer, Searcher
 from search.check import check_index
-from search.codec import INLINE_BELOW, Codec, _PostingsWriter
+from search.codec import INLINE_BELOW, Codec, GapPositions, _PostingsWriter, decode_gaps
 from search.damage import damage
+from search.schema import build_schema
 
 QUERIES = [
     "kabul",
@@ -386,3 +389,51 @@ def test_inlined_postings_are_read_as_written() -> None:
     terminfo.set_inlined([2, 5], [1.0, 2], [b"\x01\x00", b"\x01\x03"])
     matcher = Codec().postings_reader(None, terminfo, formats.Positions())
     assert list(matcher.all_ids()) == [2, 5]
+
+
+@pytest.mark.parametrize(
+    ("positions", "encoded"),
+    [([0], b"\x00"), ([3], b"\x03"), ([200], b"\xc8\x01"), ([3, 5, 300], b"\x03\x02\xa7\x02")],
+)
+def test_positions_are_kept_as_their_differences_in_varints(
+    positions: list[int], encoded: bytes
+) -> None:
+    format_ = GapPositions()
+    assert format_.encode(positions) == encoded
+    assert format_.decode_positions(encoded) == positions
+    assert format_.decode_frequency(encoded) == len(positions)
+
+
+@given(st.lists(st.integers(0, 10**9), min_size=1, unique=True))
+def test_any_positions_are_read_as_written(positions: list[int]) -> None:
+    positions.sort()
+    assert decode_gaps(GapPositions().encode(positions)) == positions
+
+
+def test_positions_ending_in_the_middle_of_a_number_are_damage() -> None:
+    with pytest.raises(ValueError, match="end in the middle of a number"):
+        decode_gaps(b"\x03\xa7")
+
+
+def _schema_before_gap_positions():
+    """The schema as indexes made before GapPositions have it: Whoosh's Positions."""
+    schema = build_schema()
+    for name in schema.names():
+        if type(schema[name].format) is GapPositions:
+            schema[name].format = formats.Positions(field_boost=schema[name].format.field_boost)
+    return schema
+
+
+def test_indexes_keeping_whooshs_positions_are_read_and_added_to(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_in_two_runs(tmp_path / "ours", corpus, tmp_path)
+    with monkeypatch.context() as patched:
+        patched.setattr(search.indexer, "build_schema", _schema_before_gap_positions)
+        build(tmp_path / "before", min(corpus.iterdir()))
+    build_in_two_runs(tmp_path / "before", corpus, tmp_path)
+    schema = whoosh_index.open_dir(str(tmp_path / "before")).schema
+    assert type(schema["body"].format) is formats.Positions
+    assert type(build_schema()["body"].format) is GapPositions
+    assert ranking(tmp_path / "before") == ranking(tmp_path / "ours")
+    assert check_index(tmp_path / "before").healthy
