@@ -93,7 +93,8 @@ INLINE_BELOW = 4
 # zlib's level for blocks of postings. Whoosh's 3 took 0.5 s more of a 6.8 s commit of
 # Reuters-21578 than 1, for an index 1% smaller (65.5 against 66.2 MB).
 COMPRESSION = 1
-# Blocks of fewer bytes than this (ids, weights and positions) are not compressed. Most
+# Blocks of fewer bytes than this (ids, weights and positions; ids and weights where the
+# positions are varints, never compressed) are not compressed. Most
 # blocks hold two or three postings, which zlib makes hardly smaller: compressing them
 # took 0.5 s of a 4.9 s commit of Reuters-21578, for an index 0.3% smaller (59.06 against
 # 59.24 MB). Counting postings instead would leave a few long ones uncompressed.
@@ -617,10 +618,11 @@ class _PostingsWriter(W3PostingsWriter):
     def _write_block(self, last: bool = False) -> None:
         """Write the buffered block as Whoosh does, except that with ``split`` its data
         is two deflate streams: the ids and weights, then the values (positions),
-        behind the length of the first. Scoring reads ids and weights only: the
-        positions took most of the time of reading a block (all blocks of "said" in
-        Reuters' bodies: 8.8 ms whole, 1.0 ms their ids and weights alone). Values of
-        varying size are joined into one string behind their ends (_joined)."""
+        behind the length of the first (the second left raw for GapPositions, which a
+        negative level tells). Scoring reads ids and weights only: the positions took
+        most of the time of reading a block (all blocks of "said" in Reuters' bodies:
+        8.8 ms whole, 1.0 ms their ids and weights alone). Values of varying size are
+        joined into one string behind their ends (_joined)."""
         if not self._split:
             super()._write_block(last)
             return
@@ -632,9 +634,16 @@ class _PostingsWriter(W3PostingsWriter):
             tail = _joined(self._values)
         else:
             tail = pickle.dumps(self._mini_values(), 2)
-        comp = self._compression if len(head) + len(tail) >= COMPRESS_FROM else 0
-        if comp:
-            head, tail = _deflated(head, comp), _deflated(tail, comp)
+        if type(self._format) is GapPositions:
+            # Varints hardly compress (Reuters-21578's: 8.0 MB, 4.7 deflated, which took
+            # 0.53 of the 0.92 s spent deflating): the values stay raw, which a
+            # negative level tells.
+            comp = self._compression if len(head) >= COMPRESS_FROM else 0
+            head, comp = (_deflated(head, comp), -comp) if comp else (head, 0)
+        else:
+            comp = self._compression if len(head) + len(tail) >= COMPRESS_FROM else 0
+            if comp:
+                head, tail = _deflated(head, comp), _deflated(tail, comp)
         ids = self._ids
         info = (len(ids), ids[-1], self._maxweight, comp,
                 length_to_byte(self._minlength), length_to_byte(self._maxlength))  # fmt: skip
@@ -750,7 +759,8 @@ class _LeafMatcher(W3LeafMatcher):
         if self._data is None:
             self._read_data()
         if self._data[2] is _UNREAD:
-            tail = self._inflated(self._postfile.get(self._tail, self._nextoffset - self._tail))
+            tail = self._postfile.get(self._tail, self._nextoffset - self._tail)
+            tail = self._inflated(tail) if self._compression > 0 else tail
             values = _Values(tail) if self._fixedsize is None else pickle.loads(tail)
             self._data = (*self._data[:2], values)
         if self._fixedsize is None:
