@@ -400,12 +400,13 @@ _CHUNK_BYTES = 35
 # A value as a file's postings bring it, with the 12 bytes of a typical one.
 _GATHERED_VALUE_BYTES = _VALUE_BYTES + 12
 # Writing a word's postings takes as long as this many postings with values more, and a
-# posting without values (of a field keeping no positions) as long as this share of one
-# (Reuters-21578 in one process: 12 us a word, 3.3 us a posting with values, 0.5 us one
-# without). Counting all postings alike, the half with the body's words took 4.1 s to
-# write, the other 3.1 s.
-_WORD_COST = 4
-_BARE_POSTING_COST = 0.15
+# posting without values (of a field keeping no positions) as long as this share of one:
+# fitted to Reuters-21578's commit, whose halves, so judged, took 3.32 and 3.27 s in one
+# process (2.90 and 3.69 s with 4 and 0.15, 3.82 and 2.77 s with 10 and 1). Counting all
+# postings alike, the half with the body's words took 4.1 s, the other 3.1 s, when
+# positions were pickled (GapPositions).
+_WORD_COST = 6
+_BARE_POSTING_COST = 0.3
 # Postings a spilled run pickles together (about a megabyte): a merge holds one such
 # chunk of each run in memory.
 SPILL_POSTINGS = 16_384
