@@ -404,7 +404,7 @@ _GATHERED_VALUE_BYTES = _VALUE_BYTES + 12
 # fitted to Reuters-21578's commit, whose halves, so judged, took 3.32 and 3.27 s in one
 # process (2.90 and 3.69 s with 4 and 0.15, 3.82 and 2.77 s with 10 and 1). Counting all
 # postings alike, the half with the body's words took 4.1 s, the other 3.1 s, when
-# positions were pickled (GapPositions).
+# positions were still pickled (before GapPositions).
 _WORD_COST = 6
 _BARE_POSTING_COST = 0.3
 # Postings a spilled run pickles together (about a megabyte): a merge holds one such
