@@ -302,11 +302,11 @@ def _as_shared(values) -> tuple[bytes, ...]:
     """``values`` with each value of one byte the object Python keeps for it, as Whoosh's
     writer has them. A pickle writes an object it met before as a reference to it, and a
     value of one byte that came from a worker (pickled) is a copy."""
-    return tuple(ONE_BYTE[value[0]] if len(value) == 1 else value for value in values)
+    return tuple(_ONE_BYTE[value[0]] if len(value) == 1 else value for value in values)
 
 
 # The object Python keeps for each value of one byte.
-ONE_BYTE = tuple(bytes([byte]) for byte in range(256))
+_ONE_BYTE = tuple(bytes([byte]) for byte in range(256))
 
 
 def _inlined_weights(weights: array) -> tuple[tuple[float, ...], float, float]:
@@ -639,7 +639,8 @@ class _PostingsWriter(W3PostingsWriter):
             # 0.53 of the 0.92 s spent deflating): the values stay raw, which a
             # negative level tells.
             comp = self._compression if len(head) >= COMPRESS_FROM else 0
-            head, comp = (_deflated(head, comp), -comp) if comp else (head, 0)
+            if comp:
+                head, comp = _deflated(head, comp), -comp
         else:
             comp = self._compression if len(head) + len(tail) >= COMPRESS_FROM else 0
             if comp:
@@ -839,6 +840,10 @@ _HIGH_BYTES = bytes(range(128, 256))
 
 def encode_gaps(positions: list[int]) -> bytes:
     """Ascending positions as :class:`GapPositions` keeps them."""
+    if len(positions) == 1 and positions[0] < 128:
+        # Most words are found once, early enough for their position to fit a byte:
+        # the object Python keeps for that value, without making a list.
+        return _ONE_BYTE[positions[0]]
     gaps = [positions[0], *map(operator.sub, positions[1:], positions[:-1])]
     if max(gaps) < 128:  # most: one byte each, made in C
         return bytes(gaps)

@@ -28,7 +28,7 @@ from whoosh.system import pack_uint
 from whoosh.writing import PostingPool
 
 from search.analysis import TextAnalyzer
-from search.codec import ONE_BYTE, GapPositions, GatheredWords, encode_gaps
+from search.codec import GapPositions, GatheredWords, encode_gaps
 
 __all__ = ["FilePostings", "TermPool", "add_gathered", "gather", "gathered_fields"]
 
@@ -321,19 +321,10 @@ _ONCE_KEPT = 100_000
 _ONE = pack_uint(1)
 
 
-def _encoded_gaps(positions: list[int]) -> bytes:
-    """``GapPositions().encode(positions)``. Most words are found once, early enough
-    for their position to fit a byte: Python keeps one object for each such value, as
-    encoding them makes it."""
-    if len(positions) == 1 and positions[0] < 128:
-        return ONE_BYTE[positions[0]]
-    return encode_gaps(positions)
-
-
 # How a posting's positions are encoded, by the format of their field.
 _POSITIONS_ENCODERS: dict[type, Callable[[list[int]], bytes]] = {
     Positions: _encoded_positions,
-    GapPositions: _encoded_gaps,
+    GapPositions: encode_gaps,
 }
 
 
