@@ -470,6 +470,17 @@ def test_worker_processes_only_for_large_syncs() -> None:
     assert worker_count(PARALLEL_BYTES) == (min(3, cpus) if cpus > 1 else 0)
 
 
+def run_worker(script: str, requests: list) -> subprocess.CompletedProcess:
+    """Run ``script``, a worker, given ``requests`` pickled one after another."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        input=b"".join(pickle.dumps(value) for value in requests),
+        capture_output=True,
+        check=False,
+        env=prepare_module._worker_environment(),
+    )
+
+
 # A worker whose every file leaves a reference cycle: it answers how many are alive.
 _CYCLES_WORKER = """
 import gc, weakref
@@ -491,15 +502,9 @@ prepare.serve()
 def test_a_worker_collects_cyclic_garbage_every_few_files_only() -> None:
     # Between collections cycles stay, however much is allocated; every COLLECT_EVERY
     # (here 2) files, they go.
-    requests = b"".join(pickle.dumps(value) for value in ["schema", *range(5)])
-    answer = subprocess.run(
-        [sys.executable, "-c", _CYCLES_WORKER],
-        input=requests,
-        capture_output=True,
-        check=True,
-        env=prepare_module._worker_environment(),
-    ).stdout
-    stream = io.BytesIO(answer)
+    done = run_worker(_CYCLES_WORKER, ["schema", *range(5)])
+    assert done.returncode == 0
+    stream = io.BytesIO(done.stdout)
     assert [pickle.load(stream) for _ in range(5)] == [1, 2, 1, 2, 1]
 
 
@@ -513,14 +518,7 @@ atexit.register(lambda: sys.stderr.write("torn down"))
 prepare.prepare_file = lambda task, schema: task * 1000
 prepare.serve()
 """
-    requests = b"".join(pickle.dumps(value) for value in ["schema", "a", "b"])
-    done = subprocess.run(
-        [sys.executable, "-c", worker],
-        input=requests,
-        capture_output=True,
-        check=False,
-        env=prepare_module._worker_environment(),
-    )
+    done = run_worker(worker, ["schema", "a", "b"])
     stream = io.BytesIO(done.stdout)
     assert [pickle.load(stream), pickle.load(stream)] == ["a" * 1000, "b" * 1000]
     assert (done.returncode, done.stderr) == (0, b"")
